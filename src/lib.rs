@@ -1,0 +1,24 @@
+//! Kabinet: the parents' personal cabinet of an education-services portal, as a Telegram bot.
+//!
+//! The layout is the architecture; dependencies point inward:
+//!
+//! - [`config`]: the environment, typed and validated once.
+//! - [`domain`]: values that are valid by construction (IIN, phone, statuses …).
+//! - [`i18n`]: every text a parent reads, in Kazakh and Russian.
+//! - [`storage`]: the one database interface, over SQLite or PostgreSQL.
+//! - [`ingest`]: what the portal sends, checked field by field and written.
+//! - [`demo`]: the demo data set and its loader.
+//! - [`bot`], [`api`], [`notify`], [`sim`]: the Telegram bot, the integration API, the push
+//!   sender and the Telegram simulator (built in their own milestones).
+
+pub mod api;
+pub mod bot;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod i18n;
+pub mod ingest;
+pub mod notify;
+pub mod sim;
+pub mod storage;

@@ -1,0 +1,167 @@
+//! The `kabinet` command: run the bot, migrate, import, check the configuration, demo.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use kabinet::config::{Config, LogFormat};
+use kabinet::storage::Storage;
+
+#[derive(Parser)]
+#[command(
+    name = "kabinet",
+    version,
+    about = "The parents' personal cabinet, as a Telegram bot"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the bot, the integration API and the push sender.
+    Run,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load localities, institutions, applications, referrals, files and attendance from a
+    /// JSON document (the shape of the integration API, in arrays).
+    Import {
+        /// The JSON document.
+        file: PathBuf,
+    },
+    /// Print the effective configuration (secrets masked), or what is wrong with it.
+    CheckConfig,
+    /// The whole bot with demo data in this terminal: no token, no network.
+    Demo,
+}
+
+/// Exit status for a configuration that cannot be used.
+const EXIT_CONFIG: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load() {
+        Ok(c) => c,
+        Err(errors) => {
+            eprintln!(
+                "kabinet: the configuration has {} problem(s):",
+                errors.0.len()
+            );
+            eprintln!("{errors}");
+            eprintln!("(see .env.example for every key, its default and meaning)");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    init_logging(config.log_format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("kabinet: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::CheckConfig => check_config(&config),
+            Command::Migrate => migrate(&config).await,
+            Command::Import { file } => import(&config, &file).await,
+            Command::Run => not_built("run", "the bot, the API and the sender"),
+            Command::Demo => not_built("demo", "the Telegram simulator and the demo chat"),
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("kabinet: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Pretty => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn not_built(command: &str, what: &str) -> anyhow::Result<ExitCode> {
+    eprintln!(
+        "kabinet {command}: not available in this version yet ({what} are still being built)."
+    );
+    eprintln!("Available now: migrate, import, check-config.");
+    Ok(ExitCode::FAILURE)
+}
+
+fn check_config(config: &Config) -> anyhow::Result<ExitCode> {
+    println!("The configuration is valid. Effective values (secrets masked):");
+    for (key, value) in config.describe() {
+        println!("{key}={value}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn connect(config: &Config) -> anyhow::Result<Storage> {
+    let storage = Storage::connect(&config.database_url, config.database_max_connections)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot open the database {}: {e}",
+                config.database_url.masked()
+            )
+        })?;
+    storage.migrate().await?;
+    Ok(storage)
+}
+
+async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
+    let storage = connect(config).await?;
+    let applied = storage.applied_migrations().await?;
+    println!(
+        "The database {} is up to date ({applied} migration(s) applied).",
+        config.database_url.masked()
+    );
+    storage.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn import(config: &Config, file: &PathBuf) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let doc: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{} is not valid JSON: {e}", file.display()))?;
+    let storage = connect(config).await?;
+    let total = kabinet::ingest::count_records(&doc);
+    let report = kabinet::ingest::import_document(&storage, &doc, kabinet::clock::now(), |done| {
+        if total >= 1000 && (done % 500 == 0 || done == total) {
+            eprint!("\r{done}/{total} records");
+            if done == total {
+                eprintln!();
+            }
+        }
+    })
+    .await?;
+    storage.close().await;
+    for (path, reason) in &report.failures {
+        eprintln!("{path}: {reason}");
+    }
+    println!(
+        "{} record(s): {} created, {} updated, {} unchanged, {} refused.",
+        total,
+        report.created,
+        report.updated,
+        report.unchanged,
+        total.saturating_sub(report.written())
+    );
+    Ok(if report.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

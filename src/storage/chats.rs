@@ -1,0 +1,220 @@
+//! Telegram chats, their dialogue state and their login sessions. All of it lives in the
+//! database, so a restart (or another replica) carries on where the chat was.
+
+use chrono::{DateTime, Utc};
+
+use super::{Result, Storage, in_transaction, on_pool};
+use crate::domain::Language;
+
+/// Why a session ended; stored for support and audits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionEnd {
+    Logout,
+    PasswordChanged,
+    Idle,
+    Blocked,
+    CabinetDeleted,
+    Replaced,
+}
+
+impl SessionEnd {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionEnd::Logout => "logout",
+            SessionEnd::PasswordChanged => "password_changed",
+            SessionEnd::Idle => "idle",
+            SessionEnd::Blocked => "blocked",
+            SessionEnd::CabinetDeleted => "cabinet_deleted",
+            SessionEnd::Replaced => "replaced",
+        }
+    }
+}
+
+/// A chat as the bot sees it at the start of an update: one query.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ChatRecord {
+    pub chat_id: i64,
+    pub user_id: i64,
+    pub language: Language,
+    pub locality: Option<String>,
+    /// JSON of the bot's dialogue state.
+    pub dialogue: String,
+    pub blocked_at: Option<DateTime<Utc>>,
+    pub session_id: Option<i64>,
+    pub cabinet_id: Option<i64>,
+    pub session_last_seen_at: Option<DateTime<Utc>>,
+}
+
+impl ChatRecord {
+    pub fn session(&self) -> Option<LiveSession> {
+        Some(LiveSession {
+            id: self.session_id?,
+            cabinet_id: self.cabinet_id?,
+            last_seen_at: self.session_last_seen_at?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveSession {
+    pub id: i64,
+    pub cabinet_id: i64,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+impl Storage {
+    /// The chat with its live session, if any.
+    pub async fn chat(&self, chat_id: i64) -> Result<Option<ChatRecord>> {
+        Ok(on_pool!(self, pool => sqlx::query_as(
+            "SELECT c.chat_id, c.user_id, c.language, c.locality, c.dialogue, c.blocked_at, \
+                    s.id AS session_id, s.cabinet_id, s.last_seen_at AS session_last_seen_at \
+               FROM chats c LEFT JOIN sessions s ON s.chat_id = c.chat_id AND s.ended_at IS NULL \
+              WHERE c.chat_id = $1")
+            .bind(chat_id).fetch_optional(pool).await)?)
+    }
+
+    /// Registers a chat on its first update; an existing chat is left as it is (only a
+    /// block mark is cleared: the parent came back).
+    pub async fn ensure_chat(
+        &self,
+        chat_id: i64,
+        user_id: i64,
+        language: Language,
+        dialogue: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO chats (chat_id, user_id, language, dialogue, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) \
+             ON CONFLICT (chat_id) DO UPDATE SET blocked_at = NULL \
+             WHERE chats.blocked_at IS NOT NULL")
+            .bind(chat_id).bind(user_id).bind(language).bind(dialogue).bind(now)
+            .execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn save_dialogue(
+        &self,
+        chat_id: i64,
+        dialogue: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        on_pool!(self, pool => sqlx::query("UPDATE chats SET dialogue = $1, updated_at = $2 WHERE chat_id = $3")
+            .bind(dialogue).bind(now).bind(chat_id).execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Sets the chat's language, and the cabinet's (pushes follow it) when logged in.
+    pub async fn set_chat_language(
+        &self,
+        chat_id: i64,
+        language: Language,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        in_transaction!(self, tx => {
+            sqlx::query("UPDATE chats SET language = $1, updated_at = $2 WHERE chat_id = $3")
+                .bind(language).bind(now).bind(chat_id).execute(&mut *tx).await?;
+            sqlx::query(
+                "UPDATE cabinets SET language = $1, updated_at = $2 WHERE id IN \
+                 (SELECT cabinet_id FROM sessions WHERE chat_id = $3 AND ended_at IS NULL)")
+                .bind(language).bind(now).bind(chat_id).execute(&mut *tx).await?;
+        });
+        Ok(())
+    }
+
+    pub async fn set_chat_locality(
+        &self,
+        chat_id: i64,
+        locality: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        on_pool!(self, pool => sqlx::query("UPDATE chats SET locality = $1, updated_at = $2 WHERE chat_id = $3")
+            .bind(locality).bind(now).bind(chat_id).execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Logs the chat into a cabinet, ending whatever session the chat had.
+    pub async fn start_session(
+        &self,
+        chat_id: i64,
+        cabinet_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let id = in_transaction!(self, tx => {
+            sqlx::query(
+                "UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE chat_id = $3 AND ended_at IS NULL")
+                .bind(now).bind(SessionEnd::Replaced.as_str()).bind(chat_id).execute(&mut *tx).await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO sessions (chat_id, cabinet_id, started_at, last_seen_at) VALUES ($1, $2, $3, $3) RETURNING id")
+                .bind(chat_id).bind(cabinet_id).bind(now).fetch_one(&mut *tx).await?;
+            id
+        });
+        Ok(id)
+    }
+
+    pub async fn touch_session(&self, session_id: i64, now: DateTime<Utc>) -> Result<()> {
+        on_pool!(self, pool => sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND ended_at IS NULL")
+            .bind(now).bind(session_id).execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Ends the chat's live session; returns whether there was one.
+    pub async fn end_chat_session(
+        &self,
+        chat_id: i64,
+        reason: SessionEnd,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let n = on_pool!(self, pool => sqlx::query(
+            "UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE chat_id = $3 AND ended_at IS NULL")
+            .bind(now).bind(reason.as_str()).bind(chat_id).execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(n > 0)
+    }
+
+    /// Ends every live session of a cabinet but the one in `except_chat`; returns how many.
+    pub async fn end_cabinet_sessions(
+        &self,
+        cabinet_id: i64,
+        except_chat: Option<i64>,
+        reason: SessionEnd,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let n = on_pool!(self, pool => sqlx::query(
+            "UPDATE sessions SET ended_at = $1, end_reason = $2 \
+              WHERE cabinet_id = $3 AND ended_at IS NULL AND chat_id <> $4")
+            .bind(now).bind(reason.as_str()).bind(cabinet_id).bind(except_chat.unwrap_or(0))
+            .execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(n)
+    }
+
+    /// Ends sessions not used since `idle_since`; returns how many.
+    pub async fn expire_idle_sessions(
+        &self,
+        idle_since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let n = on_pool!(self, pool => sqlx::query(
+            "UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE ended_at IS NULL AND last_seen_at < $3")
+            .bind(now).bind(SessionEnd::Idle.as_str()).bind(idle_since).execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(n)
+    }
+
+    /// The parent blocked the bot: the chat's session ends and nothing more is sent there.
+    pub async fn mark_chat_blocked(&self, chat_id: i64, now: DateTime<Utc>) -> Result<()> {
+        in_transaction!(self, tx => {
+            sqlx::query("UPDATE chats SET blocked_at = $1, updated_at = $1 WHERE chat_id = $2")
+                .bind(now).bind(chat_id).execute(&mut *tx).await?;
+            sqlx::query(
+                "UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE chat_id = $3 AND ended_at IS NULL")
+                .bind(now).bind(SessionEnd::Blocked.as_str()).bind(chat_id).execute(&mut *tx).await?;
+        });
+        Ok(())
+    }
+
+    /// Chats logged into the cabinet now.
+    pub async fn live_chats(&self, cabinet_id: i64) -> Result<Vec<i64>> {
+        Ok(on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT chat_id FROM sessions WHERE cabinet_id = $1 AND ended_at IS NULL ORDER BY chat_id")
+            .bind(cabinet_id).fetch_all(pool).await)?)
+    }
+}

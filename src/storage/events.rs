@@ -1,0 +1,135 @@
+//! Events (the feed) and their deliveries (the outbox), written inside the transaction of the
+//! change that caused them: either both are stored or neither is.
+
+use chrono::{DateTime, Utc};
+
+use super::{Delivery, Event, Result, Storage, on_pool};
+use crate::domain::EventKind;
+
+/// An event about to be recorded.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub cabinet_id: i64,
+    pub kind: EventKind,
+    pub application_id: Option<i64>,
+    pub referral_id: Option<i64>,
+    pub child_iin: Option<String>,
+    pub details: serde_json::Value,
+    pub occurred_at: DateTime<Utc>,
+    /// Recording the same key twice for a cabinet records one event.
+    pub dedup_key: String,
+}
+
+/// Records `$event` (a [`NewEvent`]) on the connection `$tx` and queues one delivery per
+/// channel the parent keeps on: every live, unblocked Telegram chat of the cabinet, the
+/// phone, the e-mail. Evaluates to `Some(event id)`, or `None` when the dedup key was
+/// already recorded. A macro, not a function, so that it compiles for both backends.
+macro_rules! record_event {
+    ($tx:expr, $event:expr, $now:expr) => {{
+        let event: &$crate::storage::NewEvent = $event;
+        let now: chrono::DateTime<chrono::Utc> = $now;
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO events (cabinet_id, kind, application_id, referral_id, child_iin, details, \
+                                 occurred_at, created_at, dedup_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (cabinet_id, dedup_key) DO NOTHING \
+             RETURNING id",
+        )
+        .bind(event.cabinet_id)
+        .bind(event.kind)
+        .bind(event.application_id)
+        .bind(event.referral_id)
+        .bind(event.child_iin.as_deref())
+        .bind(event.details.to_string())
+        .bind(event.occurred_at)
+        .bind(now)
+        .bind(&event.dedup_key)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        if let Some(id) = id {
+            sqlx::query(
+                "INSERT INTO deliveries (event_id, channel, chat_id, address, state, next_attempt_at, created_at) \
+                 SELECT $1, 'telegram', s.chat_id, NULL, 'pending', $2, $2 \
+                   FROM sessions s \
+                   JOIN cabinets c ON c.id = s.cabinet_id \
+                   JOIN chats ch ON ch.chat_id = s.chat_id \
+                  WHERE s.cabinet_id = $3 AND s.ended_at IS NULL \
+                    AND c.notify_telegram = TRUE AND ch.blocked_at IS NULL \
+                 UNION ALL \
+                 SELECT $1, 'sms', NULL, c.phone, 'pending', $2, $2 \
+                   FROM cabinets c WHERE c.id = $3 AND c.notify_sms = TRUE \
+                 UNION ALL \
+                 SELECT $1, 'email', NULL, c.email, 'pending', $2, $2 \
+                   FROM cabinets c WHERE c.id = $3 AND c.notify_email = TRUE AND c.email IS NOT NULL",
+            )
+            .bind(id)
+            .bind(now)
+            .bind(event.cabinet_id)
+            .execute(&mut *$tx)
+            .await?;
+        }
+        id
+    }};
+}
+pub(crate) use record_event;
+
+const EVENT_COLUMNS: &str =
+    "id, cabinet_id, kind, application_id, referral_id, child_iin, details, occurred_at, read_at";
+
+impl Storage {
+    /// Records an event outside any other change (the referral reminder, tests).
+    pub async fn record_event(&self, event: &NewEvent, now: DateTime<Utc>) -> Result<Option<i64>> {
+        Ok(super::in_transaction!(self, tx => record_event!(tx, event, now)))
+    }
+
+    /// The feed: newest first.
+    pub async fn feed(&self, cabinet_id: i64, offset: i64, limit: i64) -> Result<Vec<Event>> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE cabinet_id = $1 \
+             ORDER BY occurred_at DESC, id DESC LIMIT $2 OFFSET $3"
+        );
+        Ok(on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(cabinet_id).bind(limit).bind(offset).fetch_all(pool).await)?)
+    }
+
+    pub async fn count_events(&self, cabinet_id: i64) -> Result<i64> {
+        Ok(
+            on_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE cabinet_id = $1")
+            .bind(cabinet_id).fetch_one(pool).await)?,
+        )
+    }
+
+    pub async fn unread_count(&self, cabinet_id: i64) -> Result<i64> {
+        Ok(on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM events WHERE cabinet_id = $1 AND read_at IS NULL")
+            .bind(cabinet_id).fetch_one(pool).await)?)
+    }
+
+    /// Marks the given events of the cabinet read; ids of other cabinets are ignored.
+    pub async fn mark_read(&self, cabinet_id: i64, ids: &[i64], now: DateTime<Utc>) -> Result<u64> {
+        let mut marked = 0;
+        // A handful of ids per screen: one small statement each keeps the SQL portable.
+        for id in ids {
+            marked += on_pool!(self, pool => sqlx::query(
+                "UPDATE events SET read_at = $1 WHERE id = $2 AND cabinet_id = $3 AND read_at IS NULL")
+                .bind(now).bind(id).bind(cabinet_id).execute(pool).await.map(|r| r.rows_affected()))?;
+        }
+        Ok(marked)
+    }
+
+    /// The event with this id if it belongs to the cabinet.
+    pub async fn event(&self, cabinet_id: i64, id: i64) -> Result<Option<Event>> {
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = $1 AND cabinet_id = $2");
+        Ok(
+            on_pool!(self, pool => sqlx::query_as(&sql).bind(id).bind(cabinet_id).fetch_optional(pool).await)?,
+        )
+    }
+
+    /// The deliveries queued for an event.
+    pub async fn deliveries_of_event(&self, event_id: i64) -> Result<Vec<Delivery>> {
+        Ok(on_pool!(self, pool => sqlx::query_as(
+            "SELECT id, event_id, channel, chat_id, address, state, attempts, next_attempt_at \
+               FROM deliveries WHERE event_id = $1 ORDER BY id")
+            .bind(event_id).fetch_all(pool).await)?)
+    }
+}

@@ -1,0 +1,183 @@
+//! Storage: the one interface the bot, the API and the sender use, over SQLite (the embedded
+//! default: one city on one machine) or PostgreSQL (several replicas, a whole country).
+//!
+//! The SQL is written once: it keeps to what both engines understand (`$1` parameters,
+//! `ON CONFLICT … DO UPDATE`, `RETURNING`, partial indexes), and [`on_pool!`] /
+//! [`in_transaction!`] compile each query for both drivers. What truly differs — connecting,
+//! migrations, how a write transaction begins — lives in `sqlite.rs` and `postgres.rs`.
+//! Every time is bound from Rust (never `now()` in SQL), so tests can move the clock.
+
+mod auth;
+mod chats;
+mod events;
+mod models;
+mod portal;
+mod postgres;
+mod reads;
+mod sqlite;
+
+use sqlx::{PgPool, SqlitePool};
+
+pub use crate::config::Backend;
+use crate::config::DatabaseUrl;
+pub use auth::{LoginFailure, OtpRecord};
+pub use chats::{ChatRecord, LiveSession, SessionEnd};
+pub use events::NewEvent;
+pub use models::*;
+pub use portal::{
+    ApplicationUpsert, ApplicationWritten, AttendanceRecord, ChildData, ChildFileUpsert,
+    ClubUpsert, FileWritten, InstitutionUpsert, LocalityUpsert, ParentData, ReferralUpsert,
+    ReferralWritten, StatusChange, StatusChangeOutcome, Written,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("not found")]
+    NotFound,
+    /// A record names another that does not exist (`field` says which).
+    #[error("{field} names a record that does not exist")]
+    MissingReference { field: String },
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value that no longer parses; a bug or a hand-edited database.
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+}
+
+impl From<sqlx::Error> for StorageError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::RowNotFound => StorageError::NotFound,
+            other => StorageError::Database(other),
+        }
+    }
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+#[derive(Clone, Debug)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A handle on the database; cheap to clone (it is a pool).
+#[derive(Clone, Debug)]
+pub struct Storage {
+    pub(crate) pool: Pool,
+}
+
+/// Runs `$body` with `$pool` bound to the backend's own pool type.
+macro_rules! on_pool {
+    ($storage:expr, $pool:ident => $body:expr) => {
+        match &$storage.pool {
+            $crate::storage::Pool::Sqlite($pool) => $body,
+            $crate::storage::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` in a write transaction with `$tx` bound to the backend's connection, and
+/// commits. A `?` inside leaves early and rolls back. SQLite begins `IMMEDIATE`: a
+/// read-then-write transaction takes the write lock up front instead of failing with
+/// SQLITE_BUSY when another writer got there between its read and its write.
+macro_rules! in_transaction {
+    ($storage:expr, $tx:ident => $body:expr) => {
+        match &$storage.pool {
+            $crate::storage::Pool::Sqlite(pool) => {
+                let mut transaction = $crate::storage::sqlite::begin_write(pool).await?;
+                let out = {
+                    let $tx: &mut sqlx::SqliteConnection = &mut transaction;
+                    $body
+                };
+                transaction.commit().await?;
+                out
+            }
+            $crate::storage::Pool::Postgres(pool) => {
+                let mut transaction = pool.begin().await?;
+                let out = {
+                    let $tx: &mut sqlx::PgConnection = &mut transaction;
+                    $body
+                };
+                transaction.commit().await?;
+                out
+            }
+        }
+    };
+}
+
+pub(crate) use {in_transaction, on_pool};
+
+impl Storage {
+    /// Opens the database that `url` names (a SQLite file is created if missing). Does not
+    /// migrate: call [`Storage::migrate`].
+    pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> Result<Storage> {
+        Self::connect_str(url.expose(), max_connections).await
+    }
+
+    pub async fn connect_str(url: &str, max_connections: u32) -> Result<Storage> {
+        let pool = if url.starts_with("sqlite:") {
+            Pool::Sqlite(sqlite::connect(url, max_connections).await?)
+        } else {
+            Pool::Postgres(postgres::connect(url, max_connections).await?)
+        };
+        Ok(Storage { pool })
+    }
+
+    /// Applies the migrations of this backend that have not been applied yet.
+    pub async fn migrate(&self) -> Result<()> {
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlite::migrate(pool).await,
+            Pool::Postgres(pool) => postgres::migrate(pool).await,
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Whether the database answers (for `/healthz`).
+    pub async fn ping(&self) -> Result<()> {
+        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// How many migrations have been applied (for `kabinet migrate`).
+    pub async fn applied_migrations(&self) -> Result<i64> {
+        let n: i64 = on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE"
+        ).fetch_one(pool).await)?;
+        Ok(n)
+    }
+
+    /// Runs one SQL statement without parameters: maintenance, and tests that look at rows.
+    pub async fn execute_raw(&self, sql: &str) -> Result<u64> {
+        Ok(on_pool!(self, pool => sqlx::query(sql).execute(pool).await.map(|r| r.rows_affected()))?)
+    }
+
+    /// The single whole number a SQL query returns: maintenance, and tests that count rows.
+    pub async fn fetch_i64(&self, sql: &str) -> Result<i64> {
+        Ok(on_pool!(self, pool => sqlx::query_scalar(sql).fetch_one(pool).await)?)
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+}
+
+/// Maps a foreign-key violation to [`StorageError::MissingReference`] naming `field`.
+pub(crate) fn reference(field: &str) -> impl FnOnce(sqlx::Error) -> StorageError + '_ {
+    move |e| match &e {
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            StorageError::MissingReference {
+                field: field.to_owned(),
+            }
+        }
+        _ => StorageError::from(e),
+    }
+}

@@ -1,0 +1,229 @@
+//! Records as the rest of Kabinet reads them. Vocabulary columns decode straight into their
+//! domain types, so a screen never handles a raw status string.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::domain::{
+    ApplicationKind, ApplicationStatus, AttendanceStatus, EventKind, InstitutionKind, Language,
+    Privilege, ReferralStatus,
+};
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Locality {
+    pub code: String,
+    pub name_kk: String,
+    pub name_ru: String,
+}
+
+impl Locality {
+    pub fn name(&self, lang: Language) -> &str {
+        match lang {
+            Language::Kk => &self.name_kk,
+            Language::Ru => &self.name_ru,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Institution {
+    pub id: String,
+    pub locality: String,
+    pub kind: InstitutionKind,
+    pub name_kk: String,
+    pub name_ru: String,
+    pub address: String,
+}
+
+impl Institution {
+    pub fn name(&self, lang: Language) -> &str {
+        match lang {
+            Language::Kk => &self.name_kk,
+            Language::Ru => &self.name_ru,
+        }
+    }
+}
+
+/// A parent's cabinet. The IIN and phone stay strings here: they were validated on the way in,
+/// and they are shown only masked.
+#[derive(Clone, sqlx::FromRow)]
+pub struct Cabinet {
+    pub id: i64,
+    pub locality: String,
+    pub iin: String,
+    pub full_name: String,
+    pub phone: String,
+    pub email: Option<String>,
+    pub language: Language,
+    pub password_hash: Option<String>,
+    pub notify_telegram: bool,
+    pub notify_sms: bool,
+    pub notify_email: bool,
+    pub failed_logins: i64,
+    pub lockouts: i64,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for Cabinet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Personal data stays out of debug output and therefore out of logs.
+        f.debug_struct("Cabinet")
+            .field("id", &self.id)
+            .field("locality", &self.locality)
+            .field("has_password", &self.password_hash.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Child {
+    pub iin: String,
+    pub full_name: String,
+    pub birth_date: NaiveDate,
+}
+
+/// A line of the applications list.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ApplicationSummary {
+    pub id: i64,
+    pub number: String,
+    pub child_name: String,
+    pub kind: ApplicationKind,
+    pub status: ApplicationStatus,
+    pub queue_position: Option<i64>,
+    pub submitted_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Application {
+    pub id: i64,
+    pub number: String,
+    pub cabinet_id: i64,
+    pub child_iin: String,
+    pub child_name: String,
+    pub child_birth_date: NaiveDate,
+    pub locality: String,
+    pub kind: ApplicationKind,
+    pub desired_date: NaiveDate,
+    pub language: Language,
+    pub privilege: Option<Privilege>,
+    pub submitted_at: DateTime<Utc>,
+    pub status: ApplicationStatus,
+    pub queue_position: Option<i64>,
+    pub status_changed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct HistoryEntry {
+    pub status: ApplicationStatus,
+    pub changed_at: DateTime<Utc>,
+    pub comment: Option<String>,
+    pub queue_position: Option<i64>,
+}
+
+/// Everything the application card shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApplicationCard {
+    pub application: Application,
+    /// In order of preference.
+    pub institutions: Vec<Institution>,
+    /// Oldest first.
+    pub history: Vec<HistoryEntry>,
+    pub referral_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Referral {
+    pub id: i64,
+    pub number: String,
+    pub application_id: i64,
+    pub application_number: String,
+    pub child_name: String,
+    pub institution_id: String,
+    pub institution_name_kk: String,
+    pub institution_name_ru: String,
+    pub institution_address: String,
+    pub group_name: String,
+    pub issued_at: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    pub status: ReferralStatus,
+}
+
+impl Referral {
+    pub fn institution_name(&self, lang: Language) -> &str {
+        match lang {
+            Language::Kk => &self.institution_name_kk,
+            Language::Ru => &self.institution_name_ru,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Club {
+    pub id: String,
+    pub name_kk: String,
+    pub name_ru: String,
+    pub teacher: String,
+    pub schedule: String,
+}
+
+impl Club {
+    pub fn name(&self, lang: Language) -> &str {
+        match lang {
+            Language::Kk => &self.name_kk,
+            Language::Ru => &self.name_ru,
+        }
+    }
+}
+
+/// A child's personal file: the child, where they study, and their clubs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChildFile {
+    pub child: Child,
+    /// `None` until the portal has sent the file.
+    pub placement: Option<Placement>,
+    pub clubs: Vec<Club>,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Placement {
+    pub institution_id: String,
+    pub institution_name_kk: String,
+    pub institution_name_ru: String,
+    pub group_name: String,
+    pub opened_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct AttendanceDay {
+    pub day: NaiveDate,
+    pub status: AttendanceStatus,
+    pub note: Option<String>,
+}
+
+/// An entry of the event feed.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Event {
+    pub id: i64,
+    pub cabinet_id: i64,
+    pub kind: EventKind,
+    pub application_id: Option<i64>,
+    pub referral_id: Option<i64>,
+    pub child_iin: Option<String>,
+    /// JSON: what the texts need (status reached, comment, club …).
+    pub details: String,
+    pub occurred_at: DateTime<Utc>,
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Delivery {
+    pub id: i64,
+    pub event_id: i64,
+    pub channel: crate::domain::Channel,
+    pub chat_id: Option<i64>,
+    pub address: Option<String>,
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: DateTime<Utc>,
+}

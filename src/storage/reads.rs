@@ -1,0 +1,196 @@
+//! What the parent's screens read. Every query about a parent's data names the cabinet, so
+//! a forged or stale button can never reach another parent's records.
+
+use chrono::NaiveDate;
+
+use super::{
+    Application, ApplicationCard, ApplicationSummary, AttendanceDay, Cabinet, Child, ChildFile,
+    Club, HistoryEntry, Institution, Locality, Placement, Referral, Result, Storage, on_pool,
+};
+use crate::domain::{Iin, LocalityCode};
+
+const CABINET_COLUMNS: &str = "id, locality, iin, full_name, phone, email, language, password_hash, \
+    notify_telegram, notify_sms, notify_email, failed_logins, lockouts, locked_until, created_at";
+
+const REFERRAL_SELECT: &str = "SELECT r.id, r.number, r.application_id, a.number AS application_number, \
+    ch.full_name AS child_name, r.institution_id, i.name_kk AS institution_name_kk, \
+    i.name_ru AS institution_name_ru, i.address AS institution_address, r.group_name, r.issued_at, \
+    r.valid_until, r.status \
+    FROM referrals r JOIN applications a ON a.id = r.application_id \
+    JOIN children ch ON ch.iin = a.child_iin JOIN institutions i ON i.id = r.institution_id";
+
+impl Storage {
+    /// Localities in the order the bot lists them (by code, which the portal chooses).
+    pub async fn localities(&self, offset: i64, limit: i64) -> Result<Vec<Locality>> {
+        Ok(on_pool!(self, pool => sqlx::query_as(
+            "SELECT code, name_kk, name_ru FROM localities ORDER BY code LIMIT $1 OFFSET $2")
+            .bind(limit).bind(offset).fetch_all(pool).await)?)
+    }
+
+    pub async fn count_localities(&self) -> Result<i64> {
+        Ok(
+            on_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM localities").fetch_one(pool).await)?,
+        )
+    }
+
+    pub async fn locality(&self, code: &str) -> Result<Option<Locality>> {
+        Ok(on_pool!(self, pool => sqlx::query_as(
+            "SELECT code, name_kk, name_ru FROM localities WHERE code = $1")
+            .bind(code).fetch_optional(pool).await)?)
+    }
+
+    pub async fn institution(&self, id: &str) -> Result<Option<Institution>> {
+        Ok(on_pool!(self, pool => sqlx::query_as(
+            "SELECT id, locality, kind, name_kk, name_ru, address FROM institutions WHERE id = $1")
+            .bind(id).fetch_optional(pool).await)?)
+    }
+
+    /// The cabinet of the parent with this IIN in this locality, if the portal opened one.
+    pub async fn find_cabinet(
+        &self,
+        locality: &LocalityCode,
+        iin: &Iin,
+    ) -> Result<Option<Cabinet>> {
+        let sql =
+            format!("SELECT {CABINET_COLUMNS} FROM cabinets WHERE locality = $1 AND iin = $2");
+        Ok(on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(locality.as_str()).bind(iin.as_str()).fetch_optional(pool).await)?)
+    }
+
+    pub async fn cabinet(&self, id: i64) -> Result<Option<Cabinet>> {
+        let sql = format!("SELECT {CABINET_COLUMNS} FROM cabinets WHERE id = $1");
+        Ok(on_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?)
+    }
+
+    /// The cabinet's applications, newest submitted first.
+    pub async fn applications(
+        &self,
+        cabinet_id: i64,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<ApplicationSummary>> {
+        Ok(on_pool!(self, pool => sqlx::query_as(
+            "SELECT a.id, a.number, ch.full_name AS child_name, a.kind, a.status, a.queue_position, a.submitted_at \
+               FROM applications a JOIN children ch ON ch.iin = a.child_iin \
+              WHERE a.cabinet_id = $1 ORDER BY a.submitted_at DESC, a.id DESC LIMIT $2 OFFSET $3")
+            .bind(cabinet_id).bind(limit).bind(offset).fetch_all(pool).await)?)
+    }
+
+    pub async fn count_applications(&self, cabinet_id: i64) -> Result<i64> {
+        Ok(on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM applications WHERE cabinet_id = $1")
+            .bind(cabinet_id).fetch_one(pool).await)?)
+    }
+
+    /// The application card, if the application belongs to the cabinet.
+    pub async fn application_card(
+        &self,
+        cabinet_id: i64,
+        application_id: i64,
+    ) -> Result<Option<ApplicationCard>> {
+        let application: Option<Application> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT a.id, a.number, a.cabinet_id, a.child_iin, ch.full_name AS child_name, \
+                    ch.birth_date AS child_birth_date, a.locality, a.kind, a.desired_date, a.language, \
+                    a.privilege, a.submitted_at, a.status, a.queue_position, a.status_changed_at \
+               FROM applications a JOIN children ch ON ch.iin = a.child_iin \
+              WHERE a.id = $1 AND a.cabinet_id = $2")
+            .bind(application_id).bind(cabinet_id).fetch_optional(pool).await)?;
+        let Some(application) = application else {
+            return Ok(None);
+        };
+        let institutions: Vec<Institution> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT i.id, i.locality, i.kind, i.name_kk, i.name_ru, i.address \
+               FROM application_institutions ai JOIN institutions i ON i.id = ai.institution_id \
+              WHERE ai.application_id = $1 ORDER BY ai.preference")
+            .bind(application_id).fetch_all(pool).await)?;
+        let history: Vec<HistoryEntry> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT status, changed_at, comment, queue_position FROM application_history \
+              WHERE application_id = $1 ORDER BY changed_at, id")
+            .bind(application_id).fetch_all(pool).await)?;
+        let referral_id: Option<i64> = on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT id FROM referrals WHERE application_id = $1 ORDER BY issued_at DESC, id DESC LIMIT 1")
+            .bind(application_id).fetch_optional(pool).await)?;
+        Ok(Some(ApplicationCard {
+            application,
+            institutions,
+            history,
+            referral_id,
+        }))
+    }
+
+    /// The cabinet's referrals, newest issued first.
+    pub async fn referrals(
+        &self,
+        cabinet_id: i64,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<Referral>> {
+        let sql = format!(
+            "{REFERRAL_SELECT} WHERE a.cabinet_id = $1 ORDER BY r.issued_at DESC, r.id DESC LIMIT $2 OFFSET $3"
+        );
+        Ok(on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(cabinet_id).bind(limit).bind(offset).fetch_all(pool).await)?)
+    }
+
+    pub async fn count_referrals(&self, cabinet_id: i64) -> Result<i64> {
+        Ok(on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM referrals r JOIN applications a ON a.id = r.application_id WHERE a.cabinet_id = $1")
+            .bind(cabinet_id).fetch_one(pool).await)?)
+    }
+
+    /// The referral card, if the referral belongs to the cabinet.
+    pub async fn referral(&self, cabinet_id: i64, referral_id: i64) -> Result<Option<Referral>> {
+        let sql = format!("{REFERRAL_SELECT} WHERE r.id = $1 AND a.cabinet_id = $2");
+        Ok(on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(referral_id).bind(cabinet_id).fetch_optional(pool).await)?)
+    }
+
+    /// The children the cabinet shows, youngest first.
+    pub async fn children(&self, cabinet_id: i64) -> Result<Vec<Child>> {
+        Ok(on_pool!(self, pool => sqlx::query_as(
+            "SELECT ch.iin, ch.full_name, ch.birth_date FROM cabinet_children cc \
+               JOIN children ch ON ch.iin = cc.child_iin \
+              WHERE cc.cabinet_id = $1 ORDER BY ch.birth_date DESC, ch.iin")
+            .bind(cabinet_id).fetch_all(pool).await)?)
+    }
+
+    /// A child's personal file, if the cabinet shows that child.
+    pub async fn child_file(&self, cabinet_id: i64, child_iin: &str) -> Result<Option<ChildFile>> {
+        let child: Option<Child> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT ch.iin, ch.full_name, ch.birth_date FROM cabinet_children cc \
+               JOIN children ch ON ch.iin = cc.child_iin WHERE cc.cabinet_id = $1 AND cc.child_iin = $2")
+            .bind(cabinet_id).bind(child_iin).fetch_optional(pool).await)?;
+        let Some(child) = child else {
+            return Ok(None);
+        };
+        let placement: Option<Placement> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT f.institution_id, i.name_kk AS institution_name_kk, i.name_ru AS institution_name_ru, \
+                    f.group_name, f.opened_on \
+               FROM child_files f JOIN institutions i ON i.id = f.institution_id WHERE f.child_iin = $1")
+            .bind(child_iin).fetch_optional(pool).await)?;
+        let clubs: Vec<Club> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT c.id, c.name_kk, c.name_ru, c.teacher, c.schedule FROM club_enrollments e \
+               JOIN clubs c ON c.id = e.club_id WHERE e.child_iin = $1 ORDER BY e.enrolled_at, c.id")
+            .bind(child_iin).fetch_all(pool).await)?;
+        Ok(Some(ChildFile {
+            child,
+            placement,
+            clubs,
+        }))
+    }
+
+    /// Attendance days in `[from, to)`, oldest first, if the cabinet shows that child.
+    pub async fn attendance(
+        &self,
+        cabinet_id: i64,
+        child_iin: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<AttendanceDay>> {
+        Ok(on_pool!(self, pool => sqlx::query_as(
+            "SELECT a.day, a.status, a.note FROM attendance a \
+               JOIN cabinet_children cc ON cc.child_iin = a.child_iin AND cc.cabinet_id = $1 \
+              WHERE a.child_iin = $2 AND a.day >= $3 AND a.day < $4 ORDER BY a.day")
+            .bind(cabinet_id).bind(child_iin).bind(from).bind(to).fetch_all(pool).await)?)
+    }
+}

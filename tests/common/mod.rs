@@ -1,0 +1,108 @@
+//! Shared test helpers: a fresh database per test, on SQLite always and on PostgreSQL when
+//! `TEST_DATABASE_URL` is set.
+
+#![allow(dead_code)]
+
+use chrono::{DateTime, TimeZone, Utc};
+use kabinet::storage::Storage;
+
+/// A migrated, empty database of its own. SQLite lives in a temporary folder removed on
+/// drop; PostgreSQL gets a schema of its own, dropped on drop when possible.
+pub struct TestDb {
+    pub storage: Storage,
+    _dir: Option<tempfile::TempDir>,
+    pg_schema: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let url = format!("sqlite://{}", dir.path().join("kabinet.db").display());
+        let storage = Storage::connect_str(&url, 5).await.expect("SQLite opens");
+        storage.migrate().await.expect("SQLite migrates");
+        TestDb {
+            storage,
+            _dir: Some(dir),
+            pg_schema: None,
+        }
+    }
+
+    /// `None` when `TEST_DATABASE_URL` is not set.
+    pub async fn postgres() -> Option<TestDb> {
+        let base = std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())?;
+        let schema = format!("t_{}", uuid_like());
+        let admin = Storage::connect_str(&base, 1)
+            .await
+            .expect("PostgreSQL at TEST_DATABASE_URL answers");
+        admin
+            .execute_raw(&format!("CREATE SCHEMA {schema}"))
+            .await
+            .expect("schema created");
+        admin.close().await;
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}options[search_path]={schema}");
+        let storage = Storage::connect_str(&url, 5)
+            .await
+            .expect("PostgreSQL opens");
+        storage.migrate().await.expect("PostgreSQL migrates");
+        Some(TestDb {
+            storage,
+            _dir: None,
+            pg_schema: Some((base, schema)),
+        })
+    }
+
+    /// Drops a PostgreSQL schema; SQLite's folder goes with the value.
+    pub async fn cleanup(self) {
+        self.storage.close().await;
+        if let Some((base, schema)) = &self.pg_schema {
+            if let Ok(admin) = Storage::connect_str(base, 1).await {
+                let _ = admin
+                    .execute_raw(&format!("DROP SCHEMA {schema} CASCADE"))
+                    .await;
+                admin.close().await;
+            }
+        }
+    }
+}
+
+fn uuid_like() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..16)
+        .map(|_| format!("{:x}", rng.random_range(0..16u8)))
+        .collect()
+}
+
+/// The demo document's own day, 12:00 in Almaty: loading the demo at this time moves nothing.
+pub fn demo_now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 7, 0, 0).unwrap()
+}
+
+/// Runs each story (an async fn taking a `Storage`) twice, as `<story>::sqlite` and
+/// `<story>::postgres`; the latter passes, saying so, when no PostgreSQL is configured.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let db = $crate::common::TestDb::sqlite().await;
+                super::$name(db.storage.clone()).await;
+                db.cleanup().await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let Some(db) = $crate::common::TestDb::postgres().await else {
+                    eprintln!("TEST_DATABASE_URL is not set: PostgreSQL story skipped");
+                    return;
+                };
+                super::$name(db.storage.clone()).await;
+                db.cleanup().await;
+            }
+        }
+    )+};
+}

@@ -1,0 +1,731 @@
+//! The data model, told as stories, on SQLite and (when configured) PostgreSQL.
+
+mod common;
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use common::demo_now;
+use kabinet::domain::{
+    ApplicationKind, ApplicationStatus, AttendanceStatus, Channel, EventKind, Iin, Language,
+    LocalityCode, OtpPurpose, PortalId, ReferralStatus,
+};
+use kabinet::storage::{SessionEnd, StatusChange, StatusChangeOutcome, Storage, StorageError};
+
+const AIGERIM: &str = "900315412348";
+const ERLAN: &str = "861120343215";
+const AYALA: &str = "190902622229";
+const DANA: &str = "200214633338";
+
+fn code(s: &str) -> LocalityCode {
+    LocalityCode::parse(s).unwrap()
+}
+fn iin(s: &str) -> Iin {
+    Iin::parse(s).unwrap()
+}
+
+async fn demo(storage: &Storage) {
+    let report = kabinet::demo::load(storage, demo_now())
+        .await
+        .expect("demo loads");
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+}
+
+on_both_backends! {
+    demo_data_loads_whole,
+    cabinet_opens_with_the_first_application,
+    application_card_has_every_field,
+    status_change_is_recorded_once,
+    pushes_are_queued_for_every_channel_kept_on,
+    referrals_and_their_events,
+    files_clubs_and_attendance,
+    another_parents_records_stay_hidden,
+    sessions_start_and_end,
+    confirmation_codes,
+    lockout_doubles,
+    rate_limit_window,
+    missing_references_are_named,
+    forgetting_a_cabinet,
+    importing_twice_changes_nothing,
+}
+
+async fn demo_data_loads_whole(s: Storage) {
+    let report = kabinet::demo::load(&s, demo_now()).await.unwrap();
+    assert_eq!(report.failures, vec![]);
+    assert_eq!(s.count_localities().await.unwrap(), 3);
+    assert_eq!(
+        s.fetch_i64("SELECT COUNT(*) FROM cabinets").await.unwrap(),
+        3
+    );
+    assert_eq!(
+        s.fetch_i64("SELECT COUNT(*) FROM applications")
+            .await
+            .unwrap(),
+        10
+    );
+    // Every application status and every referral status appears.
+    for status in ApplicationStatus::ALL {
+        let n = s
+            .fetch_i64(&format!(
+                "SELECT COUNT(*) FROM applications WHERE status = '{status}'"
+            ))
+            .await
+            .unwrap();
+        assert!(n >= 1, "no demo application is {status}");
+    }
+    for status in ReferralStatus::ALL {
+        let n = s
+            .fetch_i64(&format!(
+                "SELECT COUNT(*) FROM referrals WHERE status = '{status}'"
+            ))
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "demo referrals in status {status}");
+    }
+    let amp = s
+        .fetch_i64(
+            "SELECT COUNT(*) FROM institutions WHERE name_ru LIKE '%<%' AND name_ru LIKE '%&%'",
+        )
+        .await
+        .unwrap();
+    assert_eq!(amp, 1, "one institution name carries < > &");
+}
+
+async fn cabinet_opens_with_the_first_application(s: Storage) {
+    demo(&s).await;
+    let cabinet = s
+        .find_cabinet(&code("almaty"), &iin(AIGERIM))
+        .await
+        .unwrap()
+        .expect("cabinet");
+    assert_eq!(cabinet.full_name, "Сейітова Айгерім Нұрланқызы");
+    assert_eq!(cabinet.phone, "+77011234545");
+    assert_eq!(cabinet.language, Language::Kk);
+    assert!(cabinet.password_hash.is_none());
+    assert!(cabinet.notify_telegram && !cabinet.notify_sms && !cabinet.notify_email);
+    // The same IIN in another locality has no cabinet.
+    assert!(
+        s.find_cabinet(&code("astana"), &iin(AIGERIM))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(s.count_applications(cabinet.id).await.unwrap(), 3);
+    let apps = s.applications(cabinet.id, 0, 10).await.unwrap();
+    assert_eq!(apps[0].number, "ALM-2026-007731", "newest submitted first");
+    assert_eq!(s.children(cabinet.id).await.unwrap().len(), 2);
+}
+
+async fn application_card_has_every_field(s: Storage) {
+    demo(&s).await;
+    let cabinet = s
+        .find_cabinet(&code("almaty"), &iin(AIGERIM))
+        .await
+        .unwrap()
+        .unwrap();
+    let apps = s.applications(cabinet.id, 0, 10).await.unwrap();
+    let queued = apps.iter().find(|a| a.number == "ALM-2026-000137").unwrap();
+    assert_eq!(queued.status, ApplicationStatus::Queued);
+    assert_eq!(queued.queue_position, Some(37));
+    let card = s
+        .application_card(cabinet.id, queued.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let a = &card.application;
+    assert_eq!(a.child_name, "Сейітов Әли Ерболұлы");
+    assert_eq!(
+        a.child_birth_date,
+        NaiveDate::from_ymd_opt(2021, 6, 10).unwrap()
+    );
+    assert_eq!(a.kind, ApplicationKind::Kindergarten);
+    assert_eq!(a.desired_date, NaiveDate::from_ymd_opt(2027, 9, 1).unwrap());
+    assert_eq!(
+        a.submitted_at,
+        Utc.with_ymd_and_hms(2026, 3, 10, 5, 15, 0).unwrap()
+    );
+    let institutions: Vec<_> = card.institutions.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(
+        institutions,
+        ["alm-ds-12", "alm-ds-45"],
+        "in order of preference"
+    );
+    let history: Vec<_> = card
+        .history
+        .iter()
+        .map(|h| (h.status, h.queue_position))
+        .collect();
+    assert_eq!(
+        history,
+        [
+            (ApplicationStatus::Submitted, None),
+            (ApplicationStatus::InReview, None),
+            (ApplicationStatus::Queued, Some(52)),
+            (ApplicationStatus::Queued, Some(37)),
+        ]
+    );
+    assert_eq!(card.referral_id, None);
+    let issued = apps.iter().find(|a| a.number == "ALM-2026-004512").unwrap();
+    let card = s
+        .application_card(cabinet.id, issued.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(card.referral_id.is_some());
+}
+
+async fn status_change_is_recorded_once(s: Storage) {
+    demo(&s).await;
+    let number = PortalId::parse("SHY-2026-000845").unwrap();
+    let change = StatusChange {
+        event_id: PortalId::parse("shy-845-2").unwrap(),
+        status: ApplicationStatus::Queued,
+        changed_at: demo_now(),
+        comment: Some("Кезекке қойылды".into()),
+        queue_position: Some(12),
+    };
+    let first = s
+        .record_status_change(&number, &change, demo_now())
+        .await
+        .unwrap();
+    let StatusChangeOutcome::Recorded { event_id } = first else {
+        panic!("recorded: {first:?}")
+    };
+    let again = s
+        .record_status_change(&number, &change, demo_now())
+        .await
+        .unwrap();
+    assert_eq!(again, StatusChangeOutcome::Replayed);
+    let cabinet = s
+        .find_cabinet(&code("shymkent"), &iin("930708424680"))
+        .await
+        .unwrap()
+        .unwrap();
+    let feed = s.feed(cabinet.id, 0, 50).await.unwrap();
+    assert_eq!(feed.iter().filter(|e| e.id == event_id).count(), 1);
+    assert_eq!(feed[0].id, event_id, "newest first");
+    assert_eq!(feed[0].kind, EventKind::ApplicationStatus);
+    // An older change goes into the history but does not overwrite the newer status.
+    let late = StatusChange {
+        event_id: PortalId::parse("shy-845-late").unwrap(),
+        status: ApplicationStatus::InReview,
+        changed_at: demo_now() - Duration::hours(1),
+        comment: None,
+        queue_position: None,
+    };
+    s.record_status_change(&number, &late, demo_now())
+        .await
+        .unwrap();
+    let apps = s.applications(cabinet.id, 0, 10).await.unwrap();
+    let app = apps.iter().find(|a| a.number == "SHY-2026-000845").unwrap();
+    assert_eq!(
+        (app.status, app.queue_position),
+        (ApplicationStatus::Queued, Some(12))
+    );
+    let unknown = s
+        .record_status_change(&PortalId::parse("NOPE-1").unwrap(), &change, demo_now())
+        .await;
+    assert!(matches!(unknown, Err(StorageError::NotFound)));
+}
+
+async fn pushes_are_queued_for_every_channel_kept_on(s: Storage) {
+    demo(&s).await;
+    let cabinet = s
+        .find_cabinet(&code("shymkent"), &iin("930708424680"))
+        .await
+        .unwrap()
+        .unwrap();
+    let now = demo_now();
+    for chat in [1001, 1002] {
+        s.ensure_chat(chat, chat, Language::Ru, "{}", now)
+            .await
+            .unwrap();
+        s.start_session(chat, cabinet.id, now).await.unwrap();
+    }
+    s.ensure_chat(1003, 1003, Language::Ru, "{}", now)
+        .await
+        .unwrap();
+    s.start_session(1003, cabinet.id, now).await.unwrap();
+    s.mark_chat_blocked(1003, now).await.unwrap();
+    s.execute_raw(&format!(
+        "UPDATE cabinets SET notify_sms = TRUE, notify_email = TRUE WHERE id = {}",
+        cabinet.id
+    ))
+    .await
+    .unwrap();
+    let change = StatusChange {
+        event_id: PortalId::parse("push-1").unwrap(),
+        status: ApplicationStatus::Queued,
+        changed_at: now,
+        comment: None,
+        queue_position: Some(3),
+    };
+    let StatusChangeOutcome::Recorded { event_id } = s
+        .record_status_change(&PortalId::parse("SHY-2026-000845").unwrap(), &change, now)
+        .await
+        .unwrap()
+    else {
+        panic!("recorded")
+    };
+    let deliveries = s.deliveries_of_event(event_id).await.unwrap();
+    let mut seen: Vec<(Channel, Option<i64>, Option<String>)> = deliveries
+        .iter()
+        .map(|d| (d.channel, d.chat_id, d.address.clone()))
+        .collect();
+    seen.sort_by_key(|(c, chat, _)| (c.as_str(), *chat));
+    assert_eq!(
+        seen,
+        vec![
+            (
+                Channel::Email,
+                None,
+                Some("gulnar.omarova@example.kz".into())
+            ),
+            (Channel::Sms, None, Some("+77059876543".into())),
+            (Channel::Telegram, Some(1001), None),
+            (Channel::Telegram, Some(1002), None),
+        ],
+        "every live chat but the blocked one, the phone and the e-mail"
+    );
+    assert!(
+        deliveries
+            .iter()
+            .all(|d| d.state == "pending" && d.attempts == 0)
+    );
+}
+
+async fn referrals_and_their_events(s: Storage) {
+    demo(&s).await;
+    let cabinet = s
+        .find_cabinet(&code("almaty"), &iin(AIGERIM))
+        .await
+        .unwrap()
+        .unwrap();
+    let referrals = s.referrals(cabinet.id, 0, 10).await.unwrap();
+    assert_eq!(s.count_referrals(cabinet.id).await.unwrap(), 2);
+    let active = &referrals[0];
+    assert_eq!(active.number, "ALM-R-2026-0451");
+    assert_eq!(active.status, ReferralStatus::Active);
+    assert_eq!(active.application_number, "ALM-2026-004512");
+    assert_eq!(active.institution_name(Language::Ru), "Школа-гимназия №154");
+    assert_eq!(
+        active.valid_until,
+        Utc.with_ymd_and_hms(2026, 11, 26, 13, 0, 0).unwrap()
+    );
+    let feed = s.feed(cabinet.id, 0, 100).await.unwrap();
+    assert!(
+        feed.iter()
+            .any(|e| e.kind == EventKind::ReferralIssued && e.referral_id == Some(active.id))
+    );
+    // The same PUT again records nothing; a new status records one event.
+    let mut upsert = kabinet::ingest::parse_referral(
+        "ALM-R-2026-0451",
+        &kabinet::demo::document()["referrals"][0],
+        "referrals[0]",
+    )
+    .unwrap();
+    let again = s.upsert_referral(&upsert, demo_now()).await.unwrap();
+    assert_eq!(again.event_id, None);
+    upsert.status = ReferralStatus::Used;
+    let used = s.upsert_referral(&upsert, demo_now()).await.unwrap();
+    let event = s
+        .event(cabinet.id, used.event_id.expect("an event"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(event.kind, EventKind::ReferralUsed);
+}
+
+async fn files_clubs_and_attendance(s: Storage) {
+    demo(&s).await;
+    let cabinet = s
+        .find_cabinet(&code("almaty"), &iin(AIGERIM))
+        .await
+        .unwrap()
+        .unwrap();
+    let file = s.child_file(cabinet.id, AYALA).await.unwrap().unwrap();
+    let placement = file.placement.unwrap();
+    assert_eq!(placement.group_name, "1 «Ә» сынып");
+    let clubs: Vec<_> = file.clubs.iter().map(|c| c.name(Language::Kk)).collect();
+    assert_eq!(clubs, ["Шахмат", "Домбыра"]);
+    let from = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+    let to = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+    let october = s.attendance(cabinet.id, AYALA, from, to).await.unwrap();
+    assert_eq!(october.len(), 22, "the weekdays of October 2026");
+    assert!(october.iter().any(|d| d.status == AttendanceStatus::Absent));
+    // A club the portal no longer lists is left; a new one is an event.
+    let mut upsert = kabinet::ingest::parse_child_file(
+        AYALA,
+        &kabinet::demo::document()["files"][1],
+        "files[1]",
+    )
+    .unwrap();
+    upsert.clubs.remove(0);
+    let written = s.upsert_child_file(&upsert, demo_now()).await.unwrap();
+    assert!(written.new_clubs.is_empty() && written.events.is_empty());
+    let file = s.child_file(cabinet.id, AYALA).await.unwrap().unwrap();
+    assert_eq!(file.clubs.len(), 1);
+}
+
+async fn another_parents_records_stay_hidden(s: Storage) {
+    demo(&s).await;
+    let aigerim = s
+        .find_cabinet(&code("almaty"), &iin(AIGERIM))
+        .await
+        .unwrap()
+        .unwrap();
+    let erlan = s
+        .find_cabinet(&code("astana"), &iin(ERLAN))
+        .await
+        .unwrap()
+        .unwrap();
+    let erlans_app = s.applications(erlan.id, 0, 1).await.unwrap()[0].id;
+    let erlans_referral = s.referrals(erlan.id, 0, 1).await.unwrap()[0].id;
+    let erlans_event = s.feed(erlan.id, 0, 1).await.unwrap()[0].id;
+    assert!(
+        s.application_card(aigerim.id, erlans_app)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.referral(aigerim.id, erlans_referral)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(s.child_file(aigerim.id, DANA).await.unwrap().is_none());
+    assert!(s.event(aigerim.id, erlans_event).await.unwrap().is_none());
+    let from = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+    assert!(
+        s.attendance(aigerim.id, DANA, from, from + Duration::days(60))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.mark_read(aigerim.id, &[erlans_event], demo_now())
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+async fn sessions_start_and_end(s: Storage) {
+    demo(&s).await;
+    let cabinet = s
+        .find_cabinet(&code("almaty"), &iin(AIGERIM))
+        .await
+        .unwrap()
+        .unwrap();
+    let now = demo_now();
+    s.ensure_chat(10, 77, Language::Kk, r#"{"state":"start"}"#, now)
+        .await
+        .unwrap();
+    let chat = s.chat(10).await.unwrap().unwrap();
+    assert_eq!(
+        (chat.user_id, chat.language, chat.session()),
+        (77, Language::Kk, None)
+    );
+    assert_eq!(chat.dialogue, r#"{"state":"start"}"#);
+    s.save_dialogue(10, r#"{"state":"menu"}"#, now)
+        .await
+        .unwrap();
+    let session = s.start_session(10, cabinet.id, now).await.unwrap();
+    s.set_chat_language(10, Language::Ru, now).await.unwrap();
+    let chat = s.chat(10).await.unwrap().unwrap();
+    assert_eq!(
+        chat.session().map(|s| (s.id, s.cabinet_id)),
+        Some((session, cabinet.id))
+    );
+    assert_eq!(chat.dialogue, r#"{"state":"menu"}"#);
+    assert_eq!(chat.language, Language::Ru);
+    assert_eq!(
+        s.cabinet(cabinet.id).await.unwrap().unwrap().language,
+        Language::Ru,
+        "pushes follow the chat's language"
+    );
+    // A second chat; a password change elsewhere ends it but not this one.
+    s.ensure_chat(11, 78, Language::Kk, "{}", now)
+        .await
+        .unwrap();
+    s.start_session(11, cabinet.id, now).await.unwrap();
+    assert_eq!(s.live_chats(cabinet.id).await.unwrap(), vec![10, 11]);
+    assert_eq!(
+        s.end_cabinet_sessions(cabinet.id, Some(10), SessionEnd::PasswordChanged, now)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(s.live_chats(cabinet.id).await.unwrap(), vec![10]);
+    // Idle expiry.
+    s.touch_session(session, now + Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.expire_idle_sessions(now, now + Duration::days(2))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        s.expire_idle_sessions(now + Duration::days(2), now + Duration::days(40))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(s.chat(10).await.unwrap().unwrap().session().is_none());
+    assert!(
+        !s.end_chat_session(10, SessionEnd::Logout, now)
+            .await
+            .unwrap()
+    );
+    let reason = s
+        .fetch_i64("SELECT COUNT(*) FROM sessions WHERE end_reason = 'idle'")
+        .await
+        .unwrap();
+    assert_eq!(reason, 1);
+}
+
+async fn confirmation_codes(s: Storage) {
+    demo(&s).await;
+    let cabinet = s
+        .find_cabinet(&code("almaty"), &iin(AIGERIM))
+        .await
+        .unwrap()
+        .unwrap();
+    let now = demo_now();
+    let ttl = std::time::Duration::from_secs(300);
+    let first = s
+        .create_otp(
+            cabinet.id,
+            OtpPurpose::Login,
+            "+77011234545",
+            "hash-1",
+            ttl,
+            now,
+        )
+        .await
+        .unwrap();
+    let second = s
+        .create_otp(
+            cabinet.id,
+            OtpPurpose::Login,
+            "+77011234545",
+            "hash-2",
+            ttl,
+            now + Duration::seconds(61),
+        )
+        .await
+        .unwrap();
+    let latest = s
+        .latest_otp(cabinet.id, OtpPurpose::Login)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((latest.id, latest.code_hash.as_str()), (second, "hash-2"));
+    assert_eq!(latest.expires_at, now + Duration::seconds(361));
+    assert!(
+        !s.consume_otp(first, now).await.unwrap(),
+        "a newer code voids the older one"
+    );
+    assert_eq!(s.record_otp_attempt(second).await.unwrap(), 1);
+    assert_eq!(s.record_otp_attempt(second).await.unwrap(), 2);
+    assert!(s.consume_otp(second, now).await.unwrap());
+    assert!(
+        !s.consume_otp(second, now).await.unwrap(),
+        "a code is good once"
+    );
+    assert_eq!(
+        s.otps_sent_since(cabinet.id, now - Duration::hours(24))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        s.otps_sent_since(cabinet.id, now + Duration::seconds(1))
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+async fn lockout_doubles(s: Storage) {
+    demo(&s).await;
+    let cabinet = s
+        .find_cabinet(&code("almaty"), &iin(AIGERIM))
+        .await
+        .unwrap()
+        .unwrap();
+    let now = demo_now();
+    let lock = std::time::Duration::from_secs(15 * 60);
+    for n in 1..=4 {
+        let f = s
+            .record_login_failure(cabinet.id, 5, lock, now)
+            .await
+            .unwrap();
+        assert_eq!((f.failures, f.locked_until), (n, None));
+    }
+    let fifth = s
+        .record_login_failure(cabinet.id, 5, lock, now)
+        .await
+        .unwrap();
+    assert_eq!(fifth.locked_until, Some(now + Duration::minutes(15)));
+    for _ in 0..4 {
+        s.record_login_failure(cabinet.id, 5, lock, now)
+            .await
+            .unwrap();
+    }
+    let again = s
+        .record_login_failure(cabinet.id, 5, lock, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        again.locked_until,
+        Some(now + Duration::minutes(30)),
+        "doubled on repeat"
+    );
+    s.record_login_success(cabinet.id).await.unwrap();
+    let c = s.cabinet(cabinet.id).await.unwrap().unwrap();
+    assert_eq!((c.failed_logins, c.locked_until, c.lockouts), (0, None, 2));
+    s.set_password_hash(cabinet.id, "$argon2id$stub", now)
+        .await
+        .unwrap();
+    assert!(
+        s.cabinet(cabinet.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash
+            .is_some()
+    );
+}
+
+async fn rate_limit_window(s: Storage) {
+    let now = demo_now();
+    let window = std::time::Duration::from_secs(600);
+    for _ in 0..3 {
+        assert!(s.rate_limit_hit("iin:42", 3, window, now).await.unwrap());
+    }
+    assert!(
+        !s.rate_limit_hit("iin:42", 3, window, now + Duration::seconds(599))
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.rate_limit_hit("iin:43", 3, window, now).await.unwrap(),
+        "buckets are separate"
+    );
+    assert!(
+        s.rate_limit_hit("iin:42", 3, window, now + Duration::seconds(600))
+            .await
+            .unwrap(),
+        "a new window"
+    );
+}
+
+async fn missing_references_are_named(s: Storage) {
+    demo(&s).await;
+    let doc = kabinet::demo::document();
+    let mut app = doc["applications"][0].clone();
+    app["institutions"] = serde_json::json!(["alm-ds-12", "no-such-school"]);
+    let upsert = kabinet::ingest::parse_application("NEW-1", &app, "").unwrap();
+    let err = s.upsert_application(&upsert, demo_now()).await.unwrap_err();
+    assert!(
+        matches!(err, StorageError::MissingReference { ref field } if field == "institutions[1]"),
+        "{err:?}"
+    );
+    let mut inst = doc["institutions"][0].clone();
+    inst["locality"] = "atyrau".into();
+    let upsert = kabinet::ingest::parse_institution("x-1", &inst, "").unwrap();
+    let err = s.upsert_institution(&upsert, demo_now()).await.unwrap_err();
+    assert!(
+        matches!(err, StorageError::MissingReference { ref field } if field == "locality"),
+        "{err:?}"
+    );
+    // Nothing of the refused application was written.
+    assert_eq!(
+        s.fetch_i64("SELECT COUNT(*) FROM applications WHERE number = 'NEW-1'")
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+async fn forgetting_a_cabinet(s: Storage) {
+    demo(&s).await;
+    let cabinet = s
+        .find_cabinet(&code("astana"), &iin(ERLAN))
+        .await
+        .unwrap()
+        .unwrap();
+    s.ensure_chat(20, 20, Language::Kk, "{}", demo_now())
+        .await
+        .unwrap();
+    s.start_session(20, cabinet.id, demo_now()).await.unwrap();
+    assert!(
+        s.delete_cabinet(&code("astana"), &iin(ERLAN))
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.find_cabinet(&code("astana"), &iin(ERLAN))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.chat(20).await.unwrap().unwrap().session().is_none(),
+        "its sessions end"
+    );
+    for table in [
+        "applications",
+        "referrals",
+        "events",
+        "child_files",
+        "attendance",
+    ] {
+        let n = s
+            .fetch_i64(&format!(
+                "SELECT COUNT(*) FROM {table} WHERE {} ",
+                match table {
+                    "applications" => "number LIKE 'AST-%'",
+                    "referrals" => "number LIKE 'AST-%'",
+                    "events" => "cabinet_id NOT IN (SELECT id FROM cabinets)",
+                    _ => "child_iin IN ('200214633338', '220505544441')",
+                }
+            ))
+            .await
+            .unwrap();
+        assert_eq!(n, 0, "{table} keeps nothing of the forgotten cabinet");
+    }
+    assert!(
+        !s.delete_cabinet(&code("astana"), &iin(ERLAN))
+            .await
+            .unwrap()
+    );
+}
+
+async fn importing_twice_changes_nothing(s: Storage) {
+    demo(&s).await;
+    let count = |t: &'static str| {
+        let s = s.clone();
+        async move {
+            s.fetch_i64(&format!("SELECT COUNT(*) FROM {t}"))
+                .await
+                .unwrap()
+        }
+    };
+    let before = (
+        count("events").await,
+        count("application_history").await,
+        count("cabinets").await,
+    );
+    let report = kabinet::demo::load(&s, demo_now()).await.unwrap();
+    assert_eq!(report.created, 0, "{report:?}");
+    assert_eq!(report.unchanged, 19, "every status change is a replay");
+    let after = (
+        count("events").await,
+        count("application_history").await,
+        count("cabinets").await,
+    );
+    assert_eq!(before, after);
+}
