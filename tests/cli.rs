@@ -1,0 +1,258 @@
+//! The `kabinet` command as an admin meets it: configuration errors, check-config, migrate,
+//! import.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use kabinet::config::KEYS;
+
+/// Runs `kabinet` in `dir` with only the given variables (no inherited configuration).
+fn kabinet(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kabinet"));
+    cmd.args(args).current_dir(dir).env_clear();
+    if let Ok(path) = std::env::var("PATH") {
+        cmd.env("PATH", path);
+    }
+    cmd.env("RUST_LOG", "warn");
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("kabinet runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn every_wrong_key_is_named_and_start_up_stops_with_status_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = kabinet(
+        dir.path(),
+        &["check-config"],
+        &[
+            ("DEFAULT_LANGUAGE", "en"),
+            ("TELEGRAM_GLOBAL_RATE", "abc"),
+            ("DATABASE_URL", "mysql://x"),
+            ("TIMEZONE", "Mars/Base"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    let problems: Vec<&str> = err.lines().filter(|l| l.contains("; accepted: ")).collect();
+    assert_eq!(problems.len(), 4, "{err}");
+    for key in [
+        "DEFAULT_LANGUAGE",
+        "TELEGRAM_GLOBAL_RATE",
+        "DATABASE_URL",
+        "TIMEZONE",
+    ] {
+        assert!(
+            problems.iter().any(|l| l.starts_with(&format!("{key}: "))),
+            "{key} in {err}"
+        );
+    }
+    // The same check stops every command, not only check-config.
+    let migrate = kabinet(dir.path(), &["migrate"], &[("TIMEZONE", "Mars/Base")]);
+    assert_eq!(migrate.status.code(), Some(2));
+    assert!(
+        !dir.path().join("kabinet.db").exists(),
+        "nothing was created"
+    );
+}
+
+#[test]
+fn check_config_prints_the_effective_values_with_secrets_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = "7012345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
+    let out = kabinet(
+        dir.path(),
+        &["check-config"],
+        &[
+            ("BOT_TOKEN", token),
+            ("API_TOKEN", "portal-secret-0123456789"),
+            (
+                "DATABASE_URL",
+                "postgres://kabinet:pa55word@db.example.kz/kabinet",
+            ),
+            ("SMS_PROVIDER", "mobizon"),
+            ("MOBIZON_API_KEY", "kz-mobizon-key-abcdef"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("BOT_TOKEN=7012****\n"), "{stdout}");
+    assert!(stdout.contains("API_TOKEN=port****\n"));
+    assert!(stdout.contains("DATABASE_URL=postgres://kabinet:****@db.example.kz/kabinet\n"));
+    assert!(stdout.contains("MOBIZON_API_KEY=kz-m****\n"));
+    assert!(stdout.contains("TIMEZONE=Asia/Almaty\n"));
+    for secret in ["AAHdqTcvCH1v", "0123456789", "pa55word", "abcdef"] {
+        assert!(
+            !stdout.contains(secret) && !text(&out.stderr).contains(secret),
+            "{secret} leaked"
+        );
+    }
+    for key in KEYS {
+        assert!(
+            stdout.contains(&format!("\n{}=", key.key)),
+            "{} missing",
+            key.key
+        );
+    }
+}
+
+#[test]
+fn dot_env_is_read_and_the_environment_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        "DEFAULT_LANGUAGE=ru\nTIMEZONE=Asia/Aqtobe\n",
+    )
+    .unwrap();
+    let out = kabinet(
+        dir.path(),
+        &["check-config"],
+        &[("TIMEZONE", "Asia/Almaty")],
+    );
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("DEFAULT_LANGUAGE=ru\n"), "{stdout}");
+    assert!(stdout.contains("TIMEZONE=Asia/Almaty\n"), "{stdout}");
+}
+
+#[test]
+fn env_example_lists_every_key_with_its_default() {
+    let example =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.env.example")).unwrap();
+    for key in KEYS {
+        let line = format!("\n{}={}\n", key.key, key.default);
+        assert!(
+            example.contains(&line),
+            "{} is not listed as {line:?}",
+            key.key
+        );
+    }
+    // And the example itself is a valid configuration.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".env"), &example).unwrap();
+    assert_eq!(
+        kabinet(dir.path(), &["check-config"], &[]).status.code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn migrate_creates_the_sqlite_database_and_is_repeatable() {
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let out = kabinet(dir.path(), &["migrate"], &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains("is up to date (1 migration(s) applied)"),
+            "{}",
+            text(&out.stdout)
+        );
+    }
+    assert!(dir.path().join("kabinet.db").exists());
+}
+
+#[tokio::test]
+async fn migrate_works_on_postgres() {
+    let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
+        eprintln!("TEST_DATABASE_URL is not set: skipped");
+        return;
+    };
+    let schema = format!("cli_{}", std::process::id());
+    let admin = kabinet::storage::Storage::connect_str(&base, 1)
+        .await
+        .unwrap();
+    admin
+        .execute_raw(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .await
+        .unwrap();
+    admin
+        .execute_raw(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .unwrap();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options[search_path]={schema}");
+    let dir = tempfile::tempdir().unwrap();
+    let out = kabinet(dir.path(), &["migrate"], &[("DATABASE_URL", &url)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let tables = admin
+        .fetch_i64(&format!(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '{schema}'"
+        ))
+        .await
+        .unwrap();
+    assert!(tables >= 20, "{tables} tables");
+    admin
+        .execute_raw(&format!("DROP SCHEMA {schema} CASCADE"))
+        .await
+        .unwrap();
+}
+
+#[test]
+fn import_loads_a_document_and_names_each_bad_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/demo.json");
+    let out = kabinet(dir.path(), &["import", demo], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("0 refused"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let mut doc = kabinet::demo::document();
+    doc["applications"][1]["parent"]["iin"] = "900315412349".into();
+    doc["applications"][2]["status"] = "approved".into();
+    doc["referrals"][0]["institution"] = "no-such-school".into();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, doc.to_string()).unwrap();
+    let out = kabinet(dir.path(), &["import", bad.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("applications[1].parent.iin: the control digit does not match"),
+        "{err}"
+    );
+    assert!(
+        err.contains("applications[2].status: \"approved\" is not one of: submitted, in_review"),
+        "{err}"
+    );
+    assert!(
+        err.contains("referrals[0].institution: names a record that does not exist"),
+        "{err}"
+    );
+    assert!(
+        text(&out.stdout).contains("3 refused"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    std::fs::write(&bad, "{\"localities\": [").unwrap();
+    let out = kabinet(dir.path(), &["import", bad.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr)
+            .contains("is not valid JSON: EOF while parsing a list at line 1 column 16"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn commands_not_built_yet_say_so_and_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in ["run", "demo"] {
+        let out = kabinet(dir.path(), &[command], &[]);
+        assert_ne!(out.status.code(), Some(0));
+        assert!(
+            text(&out.stderr).contains("not available in this version yet"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}
