@@ -63,7 +63,7 @@ keys! {
     "ARGON2_PARALLELISM", "1", false, "Argon2id lanes";
     "ARGON2_MAX_CONCURRENT", "2", false, "password hashes computed at once; more wait their turn";
     "TELEGRAM_GLOBAL_RATE", "30", false, "messages per second to Telegram overall (1-1000; above 30 needs paid broadcasts)";
-    "TELEGRAM_CHAT_RATE", "1", false, "messages per second to one chat";
+    "TELEGRAM_CHAT_RATE", "1", false, "messages per second to one chat (1-30)";
     "ALLOW_CONTACT_VERIFICATION", "false", false, "true lets a parent confirm the phone with Telegram's contact button instead of an SMS code";
     "REFERRAL_REMINDER_HOURS", "24", false, "how long before a referral expires the parent is reminded";
     "LOG_FORMAT", "pretty", false, "pretty or json; RUST_LOG filters (e.g. info,kabinet=debug)";
@@ -208,7 +208,7 @@ pub struct Argon2Config {
 #[derive(Debug, Clone, Copy)]
 pub struct TelegramRates {
     pub global_per_sec: u32,
-    pub chat_per_sec: f64,
+    pub chat_per_sec: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -557,15 +557,7 @@ impl Config {
             r.number("ARGON2_MAX_CONCURRENT", 1usize, 256),
         );
         let global_rate = r.number("TELEGRAM_GLOBAL_RATE", 1u32, 1000);
-        let chat_rate = r.value(
-            "TELEGRAM_CHAT_RATE",
-            "a number above 0 and at most 30, e.g. 1 or 0.5",
-            |s| match s.parse::<f64>() {
-                Ok(n) if n > 0.0 && n <= 30.0 => Ok(n),
-                Ok(_) => Err("is out of range".into()),
-                Err(_) => Err("is not a number".into()),
-            },
-        );
+        let chat_rate = r.number("TELEGRAM_CHAT_RATE", 1u32, 30);
         let allow_contact_verification =
             r.value("ALLOW_CONTACT_VERIFICATION", "true or false", parse_bool);
         let reminder_hours = r.number("REFERRAL_REMINDER_HOURS", 1u64, 24 * 30);

@@ -1,3 +1,145 @@
-//! The Telegram bot: the dialogue, the cabinet's sections, the parent's settings.
-//!
-//! Not built yet: the simulator and the bot's frame come next, then login, then the sections.
+//! The Telegram bot: the handler tree, the dialogue, the screens.
+
+pub mod callback;
+mod context;
+mod handlers;
+mod schema;
+mod screens;
+pub mod state;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use teloxide::adaptors::throttle::Limits;
+use teloxide::adaptors::{DefaultParseMode, Throttle};
+use teloxide::dispatching::ShutdownToken;
+use teloxide::prelude::*;
+use teloxide::types::{AllowedUpdate, BotCommand, BotCommandScope, ParseMode};
+use teloxide::update_listeners::Polling;
+
+pub use context::ChatCtx;
+pub use schema::schema;
+
+use crate::config::Config;
+use crate::domain::Language;
+use crate::i18n::Localizer;
+use crate::storage::{Storage, StorageError};
+
+/// The bot as Kabinet talks to Telegram: HTML texts, Telegram's limits kept by the sender.
+pub type KBot = DefaultParseMode<Throttle<Bot>>;
+
+/// What every handler may need; built once, shared by every update.
+#[derive(Clone)]
+pub struct Deps {
+    pub storage: Storage,
+    pub loc: Arc<Localizer>,
+    pub config: Arc<Config>,
+    /// The bot's username, for texts that point to it.
+    pub bot_username: Arc<str>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BotError {
+    #[error("storage: {0}")]
+    Storage(#[from] StorageError),
+    #[error("telegram: {0}")]
+    Telegram(#[from] teloxide::RequestError),
+    #[error("texts: {0}")]
+    Texts(#[from] crate::i18n::I18nError),
+}
+
+pub type HandlerResult = Result<(), BotError>;
+
+/// Builds the bot for the configured Bot API URL and token, with the configured rate limits.
+pub fn build_bot(config: &Config, token: &str) -> KBot {
+    let bot = Bot::new(token).set_api_url(config.telegram_api_url.clone());
+    let limits = Limits {
+        messages_per_sec_chat: config.telegram_rates.chat_per_sec,
+        messages_per_min_chat: 20,
+        messages_per_min_channel_or_supergroup: 20,
+        messages_per_sec_overall: config.telegram_rates.global_per_sec,
+    };
+    Throttle::new_spawn(bot, limits).parse_mode(ParseMode::Html)
+}
+
+/// Registers the command menu in both languages (and the default language for everyone
+/// else), so each parent sees it in their own language.
+pub async fn register_commands(bot: &KBot, loc: &Localizer, default: Language) -> Result<(), teloxide::RequestError> {
+    let commands = |lang: Language| -> Vec<BotCommand> {
+        ["start", "menu", "language", "logout", "cancel", "help"]
+            .into_iter()
+            .map(|c| BotCommand::new(c, loc.text(lang, &format!("command-{c}"))))
+            .collect()
+    };
+    for lang in Language::ALL {
+        bot.set_my_commands(commands(lang)).scope(BotCommandScope::Default).language_code(lang.code()).await?;
+    }
+    bot.set_my_commands(commands(default)).scope(BotCommandScope::Default).await?;
+    Ok(())
+}
+
+/// A running bot: its task, and the token that stops it.
+pub struct RunningBot {
+    pub shutdown: ShutdownToken,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningBot {
+    /// Stops taking updates, lets the ones in hand finish, and waits for the task.
+    pub async fn stop(self) {
+        if let Ok(done) = self.shutdown.shutdown() {
+            done.await;
+        }
+        let _ = self.task.await;
+    }
+}
+
+/// Starts the bot with long polling. `poll_timeout` is how long one getUpdates waits
+/// (30 s against Telegram; short in tests so a stop is quick).
+pub async fn start_polling(bot: KBot, deps: Deps, poll_timeout: Duration) -> Result<RunningBot, teloxide::RequestError> {
+    let listener = Polling::builder(bot.clone())
+        .timeout(poll_timeout)
+        .allowed_updates(vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery, AllowedUpdate::MyChatMember])
+        .delete_webhook()
+        .await
+        .build();
+    let mut dispatcher = Dispatcher::builder(bot, schema())
+        .dependencies(dptree::deps![deps])
+        .default_handler(|_| async {})
+        .error_handler(LoggingErrorHandler::with_custom_text("an update failed"))
+        .build();
+    let shutdown = dispatcher.shutdown_token();
+    let task = tokio::spawn(async move {
+        dispatcher
+            .dispatch_with_listener(listener, LoggingErrorHandler::with_custom_text("getting updates failed"))
+            .await;
+    });
+    Ok(RunningBot { shutdown, task })
+}
+
+/// Starts the whole bot: texts, the Bot API client, the command menus, the dispatcher.
+pub async fn launch(config: Arc<Config>, storage: Storage, token: &str, poll_timeout: Duration) -> Result<RunningBot, BotError> {
+    let loc = Arc::new(Localizer::embedded()?);
+    let bot = build_bot(&config, token);
+    let me = bot.get_me().await?;
+    register_commands(&bot, &loc, config.default_language).await?;
+    let deps = Deps { storage, loc, config, bot_username: me.username().into() };
+    Ok(start_polling(bot, deps, poll_timeout).await?)
+}
+
+/// Resolves when the process is asked to stop: Ctrl-C or SIGTERM (what `docker stop` and
+/// systemd send).
+pub async fn stop_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("the SIGTERM handler installs");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,4 +1,278 @@
-//! The Telegram simulator: an in-process Bot API server for `kabinet demo`, the end-to-end
-//! tests and the benchmarks.
-//!
-//! Not built yet.
+//! The Telegram simulator: an in-process Bot API server on loopback that the real bot talks to
+//! over HTTP exactly as it talks to Telegram, with Telegram's answers, checks, limits and
+//! injectable faults. `kabinet demo`, the end-to-end tests and the benchmarks drive it.
+
+mod client;
+pub mod html;
+mod state;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State as AxumState};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use serde_json::{Value, json};
+use tokio::sync::{Notify, watch};
+
+pub use client::{Button, ChatHandle, MessageView};
+pub use state::{ApiError, BOT_ID, BOT_USERNAME, ChangeKind, Fault, FaultKind, RequestRecord, Violation};
+use state::{ChatKind, SimUser, State};
+
+/// The token the simulator accepts.
+pub const TOKEN: &str = "7000000001:SIMULATOR-token-not-a-real-one-000000";
+
+/// How the simulator behaves.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Enforce Telegram's rate limits (off for load tests).
+    pub rate_limits: bool,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig { rate_limits: true }
+    }
+}
+
+pub(crate) struct Shared {
+    pub(crate) state: Mutex<State>,
+    /// Wakes long polls when an update arrives.
+    updates: Notify,
+    /// Counts bot-side changes, so clients can wait for the next one.
+    pub(crate) changes: watch::Sender<u64>,
+}
+
+impl Shared {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock would be a simulator bug; keep serving regardless.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A running simulator. Dropping every handle stops its server.
+#[derive(Clone)]
+pub struct Simulator {
+    shared: Arc<Shared>,
+    url: url::Url,
+    _stop: Arc<StopOnDrop>,
+}
+
+struct StopOnDrop(Option<tokio::sync::oneshot::Sender<()>>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl Simulator {
+    /// Starts the server on 127.0.0.1 on a free port.
+    pub async fn start(config: SimConfig) -> std::io::Result<Simulator> {
+        let (changes, _) = watch::channel(0);
+        let shared = Arc::new(Shared { state: Mutex::new(State::new(config.rate_limits)), updates: Notify::new(), changes });
+        let app = Router::new().route("/{bot_token}/{method}", any(handle)).with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        let url = url::Url::parse(&format!("http://{addr}")).expect("a valid URL");
+        Ok(Simulator { shared, url, _stop: Arc::new(StopOnDrop(Some(tx))) })
+    }
+
+    /// The Bot API base URL to give the bot (`TELEGRAM_API_URL`).
+    pub fn api_url(&self) -> url::Url {
+        self.url.clone()
+    }
+
+    /// A private chat with a user (chat id = user id, as in Telegram).
+    pub fn private_chat(&self, user_id: i64, first_name: &str, language_code: Option<&str>) -> ChatHandle {
+        let user = SimUser { id: user_id, first_name: first_name.to_owned(), language_code: language_code.map(str::to_owned) };
+        self.shared.lock().add_chat(user_id, ChatKind::Private, user);
+        ChatHandle::new(self.clone(), user_id)
+    }
+
+    /// A group chat (negative id) in which `member` writes.
+    pub fn group_chat(&self, chat_id: i64, title: &str, member_id: i64, language_code: Option<&str>) -> ChatHandle {
+        let user = SimUser { id: member_id, first_name: "Member".into(), language_code: language_code.map(str::to_owned) };
+        self.shared.lock().add_chat(chat_id, ChatKind::Group { title: title.to_owned() }, user);
+        ChatHandle::new(self.clone(), chat_id)
+    }
+
+    /// Every request the bot made so far.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.shared.lock().log.clone()
+    }
+
+    /// Every request refused for breaking a rate limit.
+    pub fn violations(&self) -> Vec<Violation> {
+        self.shared.lock().violations.clone()
+    }
+
+    /// Makes the next matching requests fail (or slow down) as described.
+    pub fn inject(&self, fault: Fault) {
+        self.shared.lock().faults.push(fault);
+    }
+
+    /// The commands registered for a language (`None`: the default list), as (command,
+    /// description).
+    pub fn commands(&self, language_code: Option<&str>) -> Vec<(String, String)> {
+        let state = self.shared.lock();
+        let key = ("default".to_owned(), language_code.unwrap_or_default().to_owned());
+        state
+            .commands
+            .get(&key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                let field = |n: &str| c.get(n).and_then(Value::as_str).unwrap_or_default().to_owned();
+                (field("command"), field("description"))
+            })
+            .collect()
+    }
+
+    /// Callback queries must be answered within this long (Telegram: about 15 s).
+    pub fn set_callback_timeout(&self, timeout: Duration) {
+        self.shared.lock().callback_timeout = timeout;
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    pub(crate) fn updates_arrived(&self) {
+        self.shared.updates.notify_waiters();
+    }
+}
+
+/// Long polls wait at most this long for an update, whatever `timeout` asks.
+const MAX_POLL: Duration = Duration::from_secs(50);
+
+async fn handle(
+    AxumState(shared): AxumState<Arc<Shared>>,
+    Path((bot_token, method)): Path<(String, String)>,
+    Query(query): Query<serde_json::Map<String, Value>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if bot_token.strip_prefix("bot") != Some(TOKEN) {
+        return reply(Err(ApiError { code: 401, description: "Unauthorized".into(), retry_after: None }));
+    }
+    let params = parse_params(&headers, &body, query);
+    let result = call(&shared, &method, &params).await;
+    {
+        let mut state = shared.lock();
+        let (status, description) = match &result {
+            Ok(_) => (200, None),
+            Err(e) => (e.code, Some(e.description.clone())),
+        };
+        state.log.push(RequestRecord { method: method.clone(), params, status, description, at: Instant::now() });
+    }
+    shared.changes.send_modify(|n| *n += 1);
+    reply(result)
+}
+
+fn parse_params(headers: &HeaderMap, body: &[u8], query: serde_json::Map<String, Value>) -> Value {
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let mut params = if content_type.starts_with("application/json") {
+        serde_json::from_slice(body).unwrap_or(Value::Object(Default::default()))
+    } else if content_type.starts_with("application/x-www-form-urlencoded") {
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
+        Value::Object(pairs.into_iter().map(|(k, v)| (k, serde_json::from_str(&v).unwrap_or(Value::String(v)))).collect())
+    } else {
+        Value::Object(Default::default())
+    };
+    if let Value::Object(map) = &mut params {
+        for (k, v) in query {
+            map.entry(k).or_insert(v);
+        }
+    }
+    params
+}
+
+async fn call(shared: &Arc<Shared>, method: &str, params: &Value) -> Result<Value, ApiError> {
+    let fault = shared.lock().take_fault(method, params);
+    match fault {
+        Some(FaultKind::TooManyRequests(retry_after)) => {
+            return Err(ApiError {
+                code: 429,
+                description: format!("Too Many Requests: retry after {retry_after}"),
+                retry_after: Some(retry_after),
+            });
+        }
+        Some(FaultKind::ServerError(code)) => {
+            let description = if code == 502 { "Bad Gateway" } else { "Internal Server Error" };
+            return Err(ApiError { code, description: description.into(), retry_after: None });
+        }
+        Some(FaultKind::Blocked) => {
+            return Err(ApiError { code: 403, description: "Forbidden: bot was blocked by the user".into(), retry_after: None });
+        }
+        Some(FaultKind::Slow(delay)) => tokio::time::sleep(delay).await,
+        None => {}
+    }
+    if method.eq_ignore_ascii_case("getUpdates") {
+        return get_updates(shared, params).await;
+    }
+    let mut state = shared.lock();
+    match method.to_ascii_lowercase().as_str() {
+        "getme" => Ok(json!({
+            "id": BOT_ID, "is_bot": true, "first_name": "Kabinet", "username": BOT_USERNAME,
+            "can_join_groups": true, "can_read_all_group_messages": false, "supports_inline_queries": false,
+            "can_connect_to_business": false, "has_main_web_app": false,
+        })),
+        "deletewebhook" | "setmychatmenubutton" | "setchatmenubutton" => Ok(json!(true)),
+        "getwebhookinfo" => Ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0})),
+        "sendmessage" => state.send_message(params),
+        "editmessagetext" => state.edit_message_text(params),
+        "editmessagereplymarkup" => state.edit_message_reply_markup(params),
+        "answercallbackquery" => state.answer_callback_query(params),
+        "deletemessage" => state.delete_message(params),
+        "deletemessages" => state.delete_messages(params),
+        "setmycommands" => state.set_my_commands(params),
+        "getmycommands" => state.get_my_commands(params),
+        "sendchataction" => state.send_chat_action(params),
+        _ => Err(ApiError { code: 404, description: "Not Found: method not found".into(), retry_after: None }),
+    }
+}
+
+async fn get_updates(shared: &Arc<Shared>, params: &Value) -> Result<Value, ApiError> {
+    let timeout = params.get("timeout").and_then(Value::as_u64).map(Duration::from_secs).unwrap_or_default().min(MAX_POLL);
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let notified = shared.updates.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if let Some(updates) = shared.lock().get_updates(params)? {
+            return Ok(updates);
+        }
+        if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            return Ok(json!([]));
+        }
+    }
+}
+
+fn reply(result: Result<Value, ApiError>) -> Response {
+    match result {
+        Ok(value) => (StatusCode::OK, axum::Json(json!({"ok": true, "result": value}))).into_response(),
+        Err(e) => {
+            let mut body = json!({"ok": false, "error_code": e.code, "description": e.description});
+            if let Some(retry) = e.retry_after {
+                body["parameters"] = json!({"retry_after": retry});
+            }
+            let status = StatusCode::from_u16(e.code).unwrap_or(StatusCode::BAD_REQUEST);
+            (status, axum::Json(body)).into_response()
+        }
+    }
+}

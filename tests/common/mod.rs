@@ -106,3 +106,88 @@ macro_rules! on_both_backends {
         }
     )+};
 }
+
+/// The real bot against the simulator, on a database with the demo data.
+pub struct TestBot {
+    pub sim: kabinet::sim::Simulator,
+    pub db: TestDb,
+    pub config: std::sync::Arc<kabinet::config::Config>,
+    bot: Option<kabinet::bot::RunningBot>,
+}
+
+impl TestBot {
+    pub async fn start(db: TestDb) -> TestBot {
+        Self::start_with(db, &[]).await
+    }
+
+    /// Starts with extra configuration keys.
+    pub async fn start_with(db: TestDb, vars: &[(&str, &str)]) -> TestBot {
+        kabinet::demo::load(&db.storage, kabinet::clock::now()).await.expect("demo data loads");
+        let sim = kabinet::sim::Simulator::start(kabinet::sim::SimConfig::default()).await.expect("simulator starts");
+        let mut map: std::collections::HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        map.insert("TELEGRAM_API_URL".into(), sim.api_url().to_string());
+        let config = std::sync::Arc::new(kabinet::config::Config::from_vars(&map).expect("test configuration"));
+        let mut test = TestBot { sim, db, config, bot: None };
+        test.launch().await;
+        test
+    }
+
+    async fn launch(&mut self) {
+        let bot = kabinet::bot::launch(
+            self.config.clone(),
+            self.db.storage.clone(),
+            kabinet::sim::TOKEN,
+            std::time::Duration::from_millis(500),
+        )
+        .await
+        .expect("the bot starts");
+        self.bot = Some(bot);
+    }
+
+    /// Stops the bot and starts a new one on the same database and simulator.
+    pub async fn restart(&mut self) {
+        if let Some(bot) = self.bot.take() {
+            bot.stop().await;
+        }
+        self.launch().await;
+    }
+
+    pub fn storage(&self) -> &Storage {
+        &self.db.storage
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(bot) = self.bot.take() {
+            bot.stop().await;
+        }
+        self.db.cleanup().await;
+    }
+}
+
+/// Runs each bot story (an async fn taking `&mut TestBot`) on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! bot_stories {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let db = $crate::common::TestDb::sqlite().await;
+                let mut bot = $crate::common::TestBot::start(db).await;
+                super::$name(&mut bot).await;
+                bot.stop().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(db) = $crate::common::TestDb::postgres().await else {
+                    eprintln!("TEST_DATABASE_URL is not set: PostgreSQL story skipped");
+                    return;
+                };
+                let mut bot = $crate::common::TestBot::start(db).await;
+                super::$name(&mut bot).await;
+                bot.stop().await;
+            }
+        }
+    )+};
+}
