@@ -7,7 +7,7 @@
 //! - [`i18n`]: every text a parent reads, in Kazakh and Russian.
 //! - [`storage`]: the one database interface, over SQLite or PostgreSQL.
 //! - [`ingest`]: what the portal sends, checked field by field and written.
-//! - [`demo`]: the demo data set and its loader.
+//! - [`demo`]: the demo data set and its loader; [`demo_chat`]: `kabinet demo` in a terminal.
 //! - [`bot`], [`api`], [`notify`], [`sim`]: the Telegram bot, the integration API, the push
 //!   sender and the Telegram simulator (built in their own milestones).
 
@@ -16,6 +16,7 @@ pub mod bot;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod demo_chat;
 pub mod domain;
 pub mod i18n;
 pub mod ingest;

@@ -33,7 +33,11 @@ enum Command {
     /// Print the effective configuration (secrets masked), or what is wrong with it.
     CheckConfig,
     /// The whole bot with demo data in this terminal: no token, no network.
-    Demo,
+    Demo {
+        /// The language of the demo parent's Telegram (kk or ru).
+        #[arg(long, default_value = "kk", value_parser = ["kk", "ru"])]
+        lang: String,
+    },
 }
 
 /// Exit status for a configuration that cannot be used.
@@ -53,7 +57,9 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    init_logging(config.log_format);
+    // The demo's terminal is the chat: only warnings go there unless RUST_LOG says more.
+    let quiet = matches!(cli.command, Command::Demo { .. });
+    init_logging(config.log_format, if quiet { "warn" } else { "info" });
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -67,7 +73,7 @@ fn main() -> ExitCode {
             Command::Migrate => migrate(&config).await,
             Command::Import { file } => import(&config, &file).await,
             Command::Run => not_built("run", "the bot, the API and the sender"),
-            Command::Demo => not_built("demo", "the Telegram simulator and the demo chat"),
+            Command::Demo { lang } => demo(&config, &lang).await,
         }
     });
     match result {
@@ -79,9 +85,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(format: LogFormat) {
+fn init_logging(format: LogFormat, default_filter: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -89,6 +96,12 @@ fn init_logging(format: LogFormat) {
         LogFormat::Pretty => builder.init(),
         LogFormat::Json => builder.json().init(),
     }
+}
+
+async fn demo(config: &Config, lang: &str) -> anyhow::Result<ExitCode> {
+    let lang = kabinet::domain::Language::parse(lang)?;
+    kabinet::demo_chat::run(config, lang).await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn not_built(command: &str, what: &str) -> anyhow::Result<ExitCode> {

@@ -28,7 +28,10 @@ impl Callback {
             Callback::BackToLocality => "backloc".into(),
             Callback::Noop => "noop".into(),
         };
-        debug_assert!(data.len() <= 64, "callback data over Telegram's 64 bytes: {data}");
+        debug_assert!(
+            data.len() <= 64,
+            "callback data over Telegram's 64 bytes: {data}"
+        );
         data
     }
 
@@ -68,7 +71,15 @@ mod tests {
             assert!((1..=64).contains(&data.len()));
             assert_eq!(Callback::decode(&data), Some(cb));
         }
-        for forged in ["", "lang:en", "locp:-1", "loc:Алматы", "cab:1", "app:1;drop table", "x".repeat(64).as_str()] {
+        for forged in [
+            "",
+            "lang:en",
+            "locp:-1",
+            "loc:Алматы",
+            "cab:1",
+            "app:1;drop table",
+            "x".repeat(64).as_str(),
+        ] {
             assert_eq!(Callback::decode(forged), None, "{forged}");
         }
     }

@@ -32,8 +32,13 @@ impl ChatCtx {
                     deps.config.default_language,
                 );
                 let user_id = user.map_or(chat_id, |u| u.id.0 as i64);
-                deps.storage.ensure_chat(chat_id, user_id, lang, &Dialogue::default().to_json(), now).await?;
-                deps.storage.chat(chat_id).await?.ok_or(crate::storage::StorageError::NotFound)?
+                deps.storage
+                    .ensure_chat(chat_id, user_id, lang, &Dialogue::default().to_json(), now)
+                    .await?;
+                deps.storage
+                    .chat(chat_id)
+                    .await?
+                    .ok_or(crate::storage::StorageError::NotFound)?
             }
         };
         Ok(ChatCtx {
@@ -48,7 +53,9 @@ impl ChatCtx {
 
     /// Stores the dialogue as it now stands.
     pub async fn save(&self, deps: &Deps) -> Result<(), BotError> {
-        deps.storage.save_dialogue(self.chat_id, &self.dialogue.to_json(), self.now).await?;
+        deps.storage
+            .save_dialogue(self.chat_id, &self.dialogue.to_json(), self.now)
+            .await?;
         Ok(())
     }
 

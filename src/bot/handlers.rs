@@ -37,15 +37,26 @@ pub async fn refuse_group(bot: KBot, message: Message, deps: Deps) -> HandlerRes
         sender(&message).and_then(|u| u.language_code.as_deref()),
         deps.config.default_language,
     );
-    let text = deps.loc.format(lang, "group-only", &[("bot", deps.bot_username.to_string().into())]);
+    let text = deps.loc.format(
+        lang,
+        "group-only",
+        &[("bot", deps.bot_username.to_string().into())],
+    );
     bot.send_message(message.chat.id, text).await?;
     Ok(())
 }
 
-pub async fn on_command(bot: KBot, message: Message, command: Command, deps: Deps) -> HandlerResult {
+pub async fn on_command(
+    bot: KBot,
+    message: Message,
+    command: Command,
+    deps: Deps,
+) -> HandlerResult {
     let mut ctx = ChatCtx::load(&deps, message.chat.id.0, sender(&message)).await?;
     if ctx.dialogue.state == State::New {
-        ctx.dialogue.state = State::ChoosingLanguage { then: AfterLanguage::Locality { preselected: None } };
+        ctx.dialogue.state = State::ChoosingLanguage {
+            then: AfterLanguage::Locality { preselected: None },
+        };
     }
     let note = match command {
         Command::Start(payload) => {
@@ -53,14 +64,19 @@ pub async fn on_command(bot: KBot, message: Message, command: Command, deps: Dep
                 Some(Ok(code)) => deps.storage.locality(code.as_str()).await?.map(|l| l.code),
                 _ => None,
             };
-            ctx.dialogue.state = State::ChoosingLanguage { then: AfterLanguage::Locality { preselected } };
+            ctx.dialogue.state = State::ChoosingLanguage {
+                then: AfterLanguage::Locality { preselected },
+            };
             None
         }
         Command::Language => {
             let current = ctx.dialogue.state.clone();
             if !matches!(current, State::ChoosingLanguage { .. }) {
-                ctx.dialogue.state =
-                    State::ChoosingLanguage { then: AfterLanguage::Return { state: Box::new(current) } };
+                ctx.dialogue.state = State::ChoosingLanguage {
+                    then: AfterLanguage::Return {
+                        state: Box::new(current),
+                    },
+                };
             }
             None
         }
@@ -88,15 +104,20 @@ pub async fn on_command(bot: KBot, message: Message, command: Command, deps: Dep
 pub async fn on_message(bot: KBot, message: Message, deps: Deps) -> HandlerResult {
     let mut ctx = ChatCtx::load(&deps, message.chat.id.0, sender(&message)).await?;
     if ctx.dialogue.state == State::New {
-        ctx.dialogue.state = State::ChoosingLanguage { then: AfterLanguage::Locality { preselected: None } };
+        ctx.dialogue.state = State::ChoosingLanguage {
+            then: AfterLanguage::Locality { preselected: None },
+        };
     }
     let forwarded = message.forward_origin().is_some();
     let note = match (&ctx.dialogue.state, message.text()) {
         (State::EnteringIin, Some(text)) if !forwarded => match Iin::parse(text) {
             Err(reason) => {
                 let count = text.chars().filter(char::is_ascii_digit).count() as i64;
-                let reason = deps.loc.format(ctx.lang, reason.message_id(), &[("count", count.into())]);
-                deps.loc.format(ctx.lang, "iin-invalid", &[("reason", reason.into())])
+                let reason =
+                    deps.loc
+                        .format(ctx.lang, reason.message_id(), &[("count", count.into())]);
+                deps.loc
+                    .format(ctx.lang, "iin-invalid", &[("reason", reason.into())])
             }
             Ok(_) => deps.loc.text(ctx.lang, "login-unavailable"),
         },
@@ -114,16 +135,27 @@ pub async fn on_callback(bot: KBot, query: CallbackQuery, deps: Deps) -> Handler
         return Ok(());
     };
     let chat = message.chat();
-    let lang_of_user = Language::from_telegram(query.from.language_code.as_deref(), deps.config.default_language);
+    let lang_of_user = Language::from_telegram(
+        query.from.language_code.as_deref(),
+        deps.config.default_language,
+    );
     if !chat.is_private() {
-        let text = deps.loc.format(lang_of_user, "group-only", &[("bot", deps.bot_username.to_string().into())]);
-        bot.answer_callback_query(query.id.clone()).text(text).show_alert(true).await?;
+        let text = deps.loc.format(
+            lang_of_user,
+            "group-only",
+            &[("bot", deps.bot_username.to_string().into())],
+        );
+        bot.answer_callback_query(query.id.clone())
+            .text(text)
+            .show_alert(true)
+            .await?;
         return Ok(());
     }
     let mut ctx = ChatCtx::load(&deps, chat.id.0, Some(&query.from)).await?;
     let pressed = message.id();
     let callback = query.data.as_deref().and_then(Callback::decode);
-    let on_screen = ctx.is_screen(pressed) && !matches!(message, MaybeInaccessibleMessage::Inaccessible(_));
+    let on_screen =
+        ctx.is_screen(pressed) && !matches!(message, MaybeInaccessibleMessage::Inaccessible(_));
     let handled = match callback {
         Some(cb) if on_screen => apply(&deps, &mut ctx, cb).await?,
         _ => false,
@@ -136,32 +168,56 @@ pub async fn on_callback(bot: KBot, query: CallbackQuery, deps: Deps) -> Handler
         // Forged, replayed, from an old screen, or pressed twice: say so, and show where the
         // chat really is.
         if ctx.dialogue.state == State::New {
-            ctx.dialogue.state = State::ChoosingLanguage { then: AfterLanguage::Locality { preselected: None } };
+            ctx.dialogue.state = State::ChoosingLanguage {
+                then: AfterLanguage::Locality { preselected: None },
+            };
         }
-        bot.answer_callback_query(query.id.clone()).text(deps.loc.text(ctx.lang, "stale-button")).await?;
+        bot.answer_callback_query(query.id.clone())
+            .text(deps.loc.text(ctx.lang, "stale-button"))
+            .await?;
         let screen = render(&deps, &ctx).await?;
-        let how = if on_screen { Show::Edit(pressed) } else { Show::New };
-        let screen = if on_screen { screen } else { screen.with_note(&deps.loc.text(ctx.lang, "stale-button")) };
+        let how = if on_screen {
+            Show::Edit(pressed)
+        } else {
+            Show::New
+        };
+        let screen = if on_screen {
+            screen
+        } else {
+            screen.with_note(&deps.loc.text(ctx.lang, "stale-button"))
+        };
         show(&bot, &mut ctx, screen, how).await?;
     }
     ctx.save(&deps).await
 }
 
 /// Applies a button press to the dialogue. `false` when the press does not fit the screen.
-async fn apply(deps: &Deps, ctx: &mut ChatCtx, callback: Callback) -> Result<bool, super::BotError> {
+async fn apply(
+    deps: &Deps,
+    ctx: &mut ChatCtx,
+    callback: Callback,
+) -> Result<bool, super::BotError> {
     let state = ctx.dialogue.state.clone();
     match (callback, state) {
         (Callback::Noop, _) => {}
         (Callback::Language(lang), State::ChoosingLanguage { then }) => {
-            deps.storage.set_chat_language(ctx.chat_id, lang, ctx.now).await?;
+            deps.storage
+                .set_chat_language(ctx.chat_id, lang, ctx.now)
+                .await?;
             ctx.lang = lang;
             ctx.dialogue.state = match then {
-                AfterLanguage::Locality { preselected: Some(code) } => {
-                    deps.storage.set_chat_locality(ctx.chat_id, Some(&code), ctx.now).await?;
+                AfterLanguage::Locality {
+                    preselected: Some(code),
+                } => {
+                    deps.storage
+                        .set_chat_locality(ctx.chat_id, Some(&code), ctx.now)
+                        .await?;
                     ctx.locality = Some(code);
                     State::LocalityChosen
                 }
-                AfterLanguage::Locality { preselected: None } => State::ChoosingLocality { page: 0 },
+                AfterLanguage::Locality { preselected: None } => {
+                    State::ChoosingLocality { page: 0 }
+                }
                 AfterLanguage::Return { state } => *state,
             };
         }
@@ -172,7 +228,9 @@ async fn apply(deps: &Deps, ctx: &mut ChatCtx, callback: Callback) -> Result<boo
             if deps.storage.locality(code.as_str()).await?.is_none() {
                 return Ok(false);
             }
-            deps.storage.set_chat_locality(ctx.chat_id, Some(code.as_str()), ctx.now).await?;
+            deps.storage
+                .set_chat_locality(ctx.chat_id, Some(code.as_str()), ctx.now)
+                .await?;
             ctx.locality = Some(code.as_str().to_owned());
             ctx.dialogue.state = State::LocalityChosen;
         }
@@ -180,7 +238,9 @@ async fn apply(deps: &Deps, ctx: &mut ChatCtx, callback: Callback) -> Result<boo
             ctx.dialogue.state = State::ChoosingLocality { page: 0 };
         }
         (Callback::Cabinet, State::LocalityChosen) => ctx.dialogue.state = State::EnteringIin,
-        (Callback::BackToLocality, State::EnteringIin) => ctx.dialogue.state = State::LocalityChosen,
+        (Callback::BackToLocality, State::EnteringIin) => {
+            ctx.dialogue.state = State::LocalityChosen
+        }
         _ => return Ok(false),
     }
     Ok(true)
@@ -194,11 +254,21 @@ pub async fn on_member_update(update: ChatMemberUpdated, deps: Deps) -> HandlerR
     let chat_id = update.chat.id.0;
     if update.new_chat_member.is_banned() {
         if deps.storage.chat(chat_id).await?.is_some() {
-            deps.storage.mark_chat_blocked(chat_id, crate::clock::now()).await?;
+            deps.storage
+                .mark_chat_blocked(chat_id, crate::clock::now())
+                .await?;
         }
     } else if let Some(record) = deps.storage.chat(chat_id).await? {
         // Back again: clears the block mark.
-        deps.storage.ensure_chat(chat_id, record.user_id, record.language, &record.dialogue, crate::clock::now()).await?;
+        deps.storage
+            .ensure_chat(
+                chat_id,
+                record.user_id,
+                record.language,
+                &record.dialogue,
+                crate::clock::now(),
+            )
+            .await?;
     }
     Ok(())
 }

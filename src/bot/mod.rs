@@ -64,7 +64,11 @@ pub fn build_bot(config: &Config, token: &str) -> KBot {
 
 /// Registers the command menu in both languages (and the default language for everyone
 /// else), so each parent sees it in their own language.
-pub async fn register_commands(bot: &KBot, loc: &Localizer, default: Language) -> Result<(), teloxide::RequestError> {
+pub async fn register_commands(
+    bot: &KBot,
+    loc: &Localizer,
+    default: Language,
+) -> Result<(), teloxide::RequestError> {
     let commands = |lang: Language| -> Vec<BotCommand> {
         ["start", "menu", "language", "logout", "cancel", "help"]
             .into_iter()
@@ -72,9 +76,14 @@ pub async fn register_commands(bot: &KBot, loc: &Localizer, default: Language) -
             .collect()
     };
     for lang in Language::ALL {
-        bot.set_my_commands(commands(lang)).scope(BotCommandScope::Default).language_code(lang.code()).await?;
+        bot.set_my_commands(commands(lang))
+            .scope(BotCommandScope::Default)
+            .language_code(lang.code())
+            .await?;
     }
-    bot.set_my_commands(commands(default)).scope(BotCommandScope::Default).await?;
+    bot.set_my_commands(commands(default))
+        .scope(BotCommandScope::Default)
+        .await?;
     Ok(())
 }
 
@@ -96,10 +105,18 @@ impl RunningBot {
 
 /// Starts the bot with long polling. `poll_timeout` is how long one getUpdates waits
 /// (30 s against Telegram; short in tests so a stop is quick).
-pub async fn start_polling(bot: KBot, deps: Deps, poll_timeout: Duration) -> Result<RunningBot, teloxide::RequestError> {
+pub async fn start_polling(
+    bot: KBot,
+    deps: Deps,
+    poll_timeout: Duration,
+) -> Result<RunningBot, teloxide::RequestError> {
     let listener = Polling::builder(bot.clone())
         .timeout(poll_timeout)
-        .allowed_updates(vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery, AllowedUpdate::MyChatMember])
+        .allowed_updates(vec![
+            AllowedUpdate::Message,
+            AllowedUpdate::CallbackQuery,
+            AllowedUpdate::MyChatMember,
+        ])
         .delete_webhook()
         .await
         .build();
@@ -111,19 +128,32 @@ pub async fn start_polling(bot: KBot, deps: Deps, poll_timeout: Duration) -> Res
     let shutdown = dispatcher.shutdown_token();
     let task = tokio::spawn(async move {
         dispatcher
-            .dispatch_with_listener(listener, LoggingErrorHandler::with_custom_text("getting updates failed"))
+            .dispatch_with_listener(
+                listener,
+                LoggingErrorHandler::with_custom_text("getting updates failed"),
+            )
             .await;
     });
     Ok(RunningBot { shutdown, task })
 }
 
 /// Starts the whole bot: texts, the Bot API client, the command menus, the dispatcher.
-pub async fn launch(config: Arc<Config>, storage: Storage, token: &str, poll_timeout: Duration) -> Result<RunningBot, BotError> {
+pub async fn launch(
+    config: Arc<Config>,
+    storage: Storage,
+    token: &str,
+    poll_timeout: Duration,
+) -> Result<RunningBot, BotError> {
     let loc = Arc::new(Localizer::embedded()?);
     let bot = build_bot(&config, token);
     let me = bot.get_me().await?;
     register_commands(&bot, &loc, config.default_language).await?;
-    let deps = Deps { storage, loc, config, bot_username: me.username().into() };
+    let deps = Deps {
+        storage,
+        loc,
+        config,
+        bot_username: me.username().into(),
+    };
     Ok(start_polling(bot, deps, poll_timeout).await?)
 }
 

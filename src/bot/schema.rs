@@ -3,11 +3,15 @@
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
 
-use super::handlers::{on_callback, on_command, on_member_update, on_message, parse_command, refuse_group};
 use super::BotError;
+use super::handlers::{
+    on_callback, on_command, on_member_update, on_message, parse_command, refuse_group,
+};
 
 pub fn schema() -> UpdateHandler<BotError> {
-    let in_groups = Update::filter_message().filter(|m: Message| !m.chat.is_private()).endpoint(refuse_group);
+    let in_groups = Update::filter_message()
+        .filter(|m: Message| !m.chat.is_private())
+        .endpoint(refuse_group);
     let private = Update::filter_message()
         .branch(dptree::filter_map(parse_command).endpoint(on_command))
         .endpoint(on_message);

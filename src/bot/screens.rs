@@ -50,10 +50,17 @@ pub async fn render(deps: &Deps, ctx: &ChatCtx) -> Result<Screen, BotError> {
             };
             match locality {
                 Some(l) => Screen {
-                    text: loc.format(lang, "locality-chosen", &[("locality", escape(l.name(lang)).into())]),
+                    text: loc.format(
+                        lang,
+                        "locality-chosen",
+                        &[("locality", escape(l.name(lang)).into())],
+                    ),
                     keyboard: InlineKeyboardMarkup::new([
                         vec![button(loc.text(lang, "button-cabinet"), Callback::Cabinet)],
-                        vec![button(loc.text(lang, "button-change-locality"), Callback::ChangeLocality)],
+                        vec![button(
+                            loc.text(lang, "button-change-locality"),
+                            Callback::ChangeLocality,
+                        )],
                     ]),
                 },
                 // The locality went away (or was never chosen): choose again.
@@ -63,8 +70,14 @@ pub async fn render(deps: &Deps, ctx: &ChatCtx) -> Result<Screen, BotError> {
         State::EnteringIin => Screen {
             text: loc.text(lang, "iin-prompt"),
             keyboard: InlineKeyboardMarkup::new([
-                vec![button(loc.text(lang, "button-back"), Callback::BackToLocality)],
-                vec![button(loc.text(lang, "button-change-locality"), Callback::ChangeLocality)],
+                vec![button(
+                    loc.text(lang, "button-back"),
+                    Callback::BackToLocality,
+                )],
+                vec![button(
+                    loc.text(lang, "button-change-locality"),
+                    Callback::ChangeLocality,
+                )],
             ]),
         },
     })
@@ -73,26 +86,44 @@ pub async fn render(deps: &Deps, ctx: &ChatCtx) -> Result<Screen, BotError> {
 fn language_screen(deps: &Deps, lang: Language, greeting: bool) -> Screen {
     let loc = &deps.loc;
     let text = if greeting {
-        loc.format(lang, "welcome", &[("bot", escape(&deps.bot_username).into())])
+        loc.format(
+            lang,
+            "welcome",
+            &[("bot", escape(&deps.bot_username).into())],
+        )
     } else {
         loc.text(lang, "language-prompt")
     };
     // Each language is named in itself; Kazakh first.
-    let buttons = Language::ALL.map(|l| button(loc.text(l, &format!("language-self-{}", l.code())), Callback::Language(l)));
-    Screen { text, keyboard: InlineKeyboardMarkup::new([buttons.to_vec()]) }
+    let buttons = Language::ALL.map(|l| {
+        button(
+            loc.text(l, &format!("language-self-{}", l.code())),
+            Callback::Language(l),
+        )
+    });
+    Screen {
+        text,
+        keyboard: InlineKeyboardMarkup::new([buttons.to_vec()]),
+    }
 }
 
 async fn locality_list(deps: &Deps, lang: Language, page: u32) -> Result<Screen, BotError> {
     let loc = &deps.loc;
-    let total = deps.storage.count_localities().await?;
+    let mut localities = deps.storage.all_localities().await?;
+    localities.sort_by_cached_key(|l| crate::i18n::collation_key(lang, l.name(lang)));
+    let total = localities.len() as i64;
     if total == 0 {
-        return Ok(Screen { text: loc.text(lang, "locality-none"), keyboard: InlineKeyboardMarkup::default() });
+        return Ok(Screen {
+            text: loc.text(lang, "locality-none"),
+            keyboard: InlineKeyboardMarkup::default(),
+        });
     }
     let pages = (total + LOCALITIES_PER_PAGE - 1) / LOCALITIES_PER_PAGE;
     let page = i64::from(page).min(pages - 1);
-    let localities = deps.storage.localities(page * LOCALITIES_PER_PAGE, LOCALITIES_PER_PAGE).await?;
     let mut rows: Vec<Vec<InlineKeyboardButton>> = localities
         .iter()
+        .skip((page * LOCALITIES_PER_PAGE) as usize)
+        .take(LOCALITIES_PER_PAGE as usize)
         .map(|l| {
             let code = crate::domain::LocalityCode::parse(&l.code).expect("stored codes are valid");
             vec![button(l.name(lang), Callback::Locality(code))]
@@ -109,7 +140,10 @@ async fn locality_list(deps: &Deps, lang: Language, page: u32) -> Result<Screen,
         }
         rows.push(nav);
     }
-    Ok(Screen { text: loc.text(lang, "locality-prompt"), keyboard: InlineKeyboardMarkup::new(rows) })
+    Ok(Screen {
+        text: loc.text(lang, "locality-prompt"),
+        keyboard: InlineKeyboardMarkup::new(rows),
+    })
 }
 
 /// Where a screen goes.
@@ -125,7 +159,10 @@ pub enum Show {
 pub async fn show(bot: &KBot, ctx: &mut ChatCtx, screen: Screen, how: Show) -> HandlerResult {
     let chat = ChatId(ctx.chat_id);
     if let Show::Edit(message_id) = how {
-        let edited = bot.edit_message_text(chat, message_id, &screen.text).reply_markup(screen.keyboard.clone()).await;
+        let edited = bot
+            .edit_message_text(chat, message_id, &screen.text)
+            .reply_markup(screen.keyboard.clone())
+            .await;
         match edited {
             Ok(_) => {
                 ctx.dialogue.screen = Some(message_id.0);
@@ -140,7 +177,10 @@ pub async fn show(bot: &KBot, ctx: &mut ChatCtx, screen: Screen, how: Show) -> H
             Err(other) => return Err(other.into()),
         }
     }
-    let sent = bot.send_message(chat, &screen.text).reply_markup(screen.keyboard).await?;
+    let sent = bot
+        .send_message(chat, &screen.text)
+        .reply_markup(screen.keyboard)
+        .await?;
     ctx.dialogue.screen = Some(sent.id.0);
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! binary. A message missing in one language falls back to the other, then to its id, with a
 //! warning in the log (tests make sure neither ever happens).
 
+mod collate;
 mod dates;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,6 +14,7 @@ use include_dir::{Dir, include_dir};
 
 use crate::domain::Language;
 
+pub use collate::collation_key;
 pub use dates::{month_name, month_title};
 
 static LOCALES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/locales");

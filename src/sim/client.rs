@@ -48,8 +48,15 @@ impl MessageView {
             .map(|row| {
                 row.iter()
                     .map(|b| Button {
-                        text: b.get("text").and_then(Value::as_str).unwrap_or_default().to_owned(),
-                        data: b.get("callback_data").and_then(Value::as_str).map(str::to_owned),
+                        text: b
+                            .get("text")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_owned(),
+                        data: b
+                            .get("callback_data")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned),
                     })
                     .collect()
             })
@@ -59,7 +66,11 @@ impl MessageView {
             .flatten()
             .map(|b| match b {
                 Value::String(s) => s,
-                other => other.get("text").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                other => other
+                    .get("text")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
             })
             .collect();
         MessageView {
@@ -76,7 +87,11 @@ impl MessageView {
 
     /// Every button label, row by row, left to right.
     pub fn labels(&self) -> Vec<&str> {
-        self.buttons.iter().flatten().map(|b| b.text.as_str()).collect()
+        self.buttons
+            .iter()
+            .flatten()
+            .map(|b| b.text.as_str())
+            .collect()
     }
 
     pub fn button(&self, label: &str) -> Option<&Button> {
@@ -98,7 +113,11 @@ pub const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl ChatHandle {
     pub(super) fn new(sim: Simulator, chat_id: i64) -> Self {
-        ChatHandle { sim, chat_id, cursor: 0 }
+        ChatHandle {
+            sim,
+            chat_id,
+            cursor: 0,
+        }
     }
 
     pub fn chat_id(&self) -> i64 {
@@ -114,7 +133,10 @@ impl ChatHandle {
     /// Sends text (a command is text starting with `/`). Returns the message id.
     pub fn send_text(&self, text: &str) -> i64 {
         let entities = if text.starts_with('/') {
-            let len = text.split_whitespace().next().map_or(0, |c| c.encode_utf16().count());
+            let len = text
+                .split_whitespace()
+                .next()
+                .map_or(0, |c| c.encode_utf16().count());
             json!([{"type": "bot_command", "offset": 0, "length": len}])
         } else {
             json!([])
@@ -142,7 +164,8 @@ impl ChatHandle {
 
     pub fn send_voice(&self) -> i64 {
         self.user_message(|m| {
-            m["voice"] = json!({"file_id": "AwACAgIAAxkBAAE", "file_unique_id": "AgADvoice", "duration": 3});
+            m["voice"] =
+                json!({"file_id": "AwACAgIAAxkBAAE", "file_unique_id": "AgADvoice", "duration": 3});
         })
     }
 
@@ -176,7 +199,9 @@ impl ChatHandle {
                 .filter(|m| m.from_bot && !m.deleted)
                 .find_map(|m| {
                     let view = MessageView::from_stored(m);
-                    view.button(label).and_then(|b| b.data.clone()).map(|d| (m.id, d))
+                    view.button(label)
+                        .and_then(|b| b.data.clone())
+                        .map(|d| (m.id, d))
                 })
                 .ok_or_else(|| {
                     let labels: Vec<String> = chat
@@ -184,7 +209,13 @@ impl ChatHandle {
                         .values()
                         .rev()
                         .find(|m| m.from_bot && !m.deleted)
-                        .map(|m| MessageView::from_stored(m).labels().into_iter().map(str::to_owned).collect())
+                        .map(|m| {
+                            MessageView::from_stored(m)
+                                .labels()
+                                .into_iter()
+                                .map(str::to_owned)
+                                .collect()
+                        })
                         .unwrap_or_default();
                     format!("no button {label:?}; the screen has {labels:?}")
                 })?
@@ -195,7 +226,11 @@ impl ChatHandle {
     /// Presses a button with arbitrary data on a message: how a forged or replayed button
     /// arrives.
     pub fn press_data(&self, message_id: i64, data: &str) -> Result<String, String> {
-        let id = self.sim.shared().lock().press(self.chat_id, message_id, data)?;
+        let id = self
+            .sim
+            .shared()
+            .lock()
+            .press(self.chat_id, message_id, data)?;
         self.sim.updates_arrived();
         Ok(id)
     }
@@ -227,8 +262,14 @@ impl ChatHandle {
                     }
                 }
             }
-            if tokio::time::timeout_at(deadline, changes.changed()).await.is_err() {
-                return Err(format!("the bot said nothing in chat {} within {timeout:?}", self.chat_id));
+            if tokio::time::timeout_at(deadline, changes.changed())
+                .await
+                .is_err()
+            {
+                return Err(format!(
+                    "the bot said nothing in chat {} within {timeout:?}",
+                    self.chat_id
+                ));
             }
         }
     }
@@ -246,7 +287,11 @@ impl ChatHandle {
     pub fn screen(&self) -> Option<MessageView> {
         let state = self.sim.shared().lock();
         let chat = state.chats.get(&self.chat_id)?;
-        chat.messages.values().rev().find(|m| m.from_bot && !m.deleted).map(MessageView::from_stored)
+        chat.messages
+            .values()
+            .rev()
+            .find(|m| m.from_bot && !m.deleted)
+            .map(MessageView::from_stored)
     }
 
     /// Every message of the chat, oldest first, as it stands now (deleted ones marked).
@@ -261,19 +306,29 @@ impl ChatHandle {
 
     /// The answer given to a callback query: `None` if unanswered, `Some(text)` if answered.
     pub fn callback_answer(&self, callback_id: &str) -> Option<Option<String>> {
-        self.sim.shared().lock().callbacks.get(callback_id).and_then(|c| c.answered.clone())
+        self.sim
+            .shared()
+            .lock()
+            .callbacks
+            .get(callback_id)
+            .and_then(|c| c.answered.clone())
     }
 
     /// Marks everything so far as seen.
     pub fn skip_to_end(&mut self) {
         let state = self.sim.shared().lock();
-        self.cursor = state.chats.get(&self.chat_id).map_or(0, |c| c.changes.len());
+        self.cursor = state
+            .chats
+            .get(&self.chat_id)
+            .map_or(0, |c| c.changes.len());
     }
 
     #[doc(hidden)]
     pub fn message_json(&self, message_id: i64) -> Option<Value> {
         let state = self.sim.shared().lock();
         let chat = state.chats.get(&self.chat_id)?;
-        chat.messages.get(&message_id).map(|m| State::message_json(chat, m))
+        chat.messages
+            .get(&message_id)
+            .map(|m| State::message_json(chat, m))
     }
 }

@@ -4,8 +4,23 @@
 
 /// Tags Telegram accepts under `parse_mode=HTML`.
 const TAGS: [&str; 17] = [
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
-    "code", "pre", "blockquote", "tg-emoji", "tg-time",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "span",
+    "tg-spoiler",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-emoji",
+    "tg-time",
 ];
 
 /// Parses `text`; `Ok(visible text)` or `Err(description)` in Telegram's words.
@@ -18,7 +33,9 @@ pub fn parse(text: &str) -> Result<String, String> {
     while i < bytes.len() {
         match bytes[i] {
             b'<' => {
-                let starts_tag = bytes.get(i + 1).is_some_and(|b| b.is_ascii_alphabetic() || *b == b'/');
+                let starts_tag = bytes
+                    .get(i + 1)
+                    .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'/');
                 if !starts_tag {
                     return fail(format!("Unexpected end of name token at byte offset {i}"));
                 }
@@ -46,17 +63,25 @@ pub fn parse(text: &str) -> Result<String, String> {
                         return fail(format!("Unexpected end of name token at byte offset {i}"));
                     }
                     if !TAGS.contains(&name.as_str()) {
-                        return fail(format!("Unsupported start tag \"{name}\" at byte offset {i}"));
+                        return fail(format!(
+                            "Unsupported start tag \"{name}\" at byte offset {i}"
+                        ));
                     }
                     open.push(name);
                 }
                 i = end + 1;
             }
-            b'>' => return fail(format!("Character '>' is reserved and must be escaped at byte offset {i}")),
+            b'>' => {
+                return fail(format!(
+                    "Character '>' is reserved and must be escaped at byte offset {i}"
+                ));
+            }
             b'&' => {
                 let rest = &text[i..];
                 let Some(semi) = rest.find(';').filter(|s| *s <= 10) else {
-                    return fail(format!("Character '&' is reserved and must be escaped at byte offset {i}"));
+                    return fail(format!(
+                        "Character '&' is reserved and must be escaped at byte offset {i}"
+                    ));
                 };
                 let entity = &rest[1..semi];
                 let decoded = match entity {
@@ -72,7 +97,11 @@ pub fn parse(text: &str) -> Result<String, String> {
                 };
                 match decoded {
                     Some(c) => visible.push(c),
-                    None => return fail(format!("Unsupported HTML entity \"&{entity};\" at byte offset {i}")),
+                    None => {
+                        return fail(format!(
+                            "Unsupported HTML entity \"&{entity};\" at byte offset {i}"
+                        ));
+                    }
                 }
                 i += semi + 1;
             }
@@ -84,7 +113,9 @@ pub fn parse(text: &str) -> Result<String, String> {
         }
     }
     if let Some(tag) = open.pop() {
-        return fail(format!("Can't find end tag corresponding to start tag \"{tag}\""));
+        return fail(format!(
+            "Can't find end tag corresponding to start tag \"{tag}\""
+        ));
     }
     Ok(visible)
 }
@@ -100,17 +131,39 @@ mod tests {
 
     #[test]
     fn accepts_what_telegram_accepts() {
-        assert_eq!(parse("<b>Жеке</b> кабинет &lt;3 &amp; &#1179;").unwrap(), "Жеке кабинет <3 & қ");
-        assert_eq!(parse("<a href=\"https://example.kz\">link</a>").unwrap(), "link");
+        assert_eq!(
+            parse("<b>Жеке</b> кабинет &lt;3 &amp; &#1179;").unwrap(),
+            "Жеке кабинет <3 & қ"
+        );
+        assert_eq!(
+            parse("<a href=\"https://example.kz\">link</a>").unwrap(),
+            "link"
+        );
     }
 
     #[test]
     fn refuses_what_telegram_refuses() {
-        assert!(parse("<div>x</div>").unwrap_err().contains("Unsupported start tag \"div\""));
-        assert!(parse("<b>x").unwrap_err().contains("Can't find end tag corresponding to start tag \"b\""));
+        assert!(
+            parse("<div>x</div>")
+                .unwrap_err()
+                .contains("Unsupported start tag \"div\"")
+        );
+        assert!(
+            parse("<b>x")
+                .unwrap_err()
+                .contains("Can't find end tag corresponding to start tag \"b\"")
+        );
         assert!(parse("<b>x</i>").unwrap_err().contains("Unmatched end tag"));
-        assert!(parse("a < b").unwrap_err().contains("Unexpected end of name token"));
-        assert!(parse("Робо & Код").unwrap_err().contains("Character '&' is reserved"));
+        assert!(
+            parse("a < b")
+                .unwrap_err()
+                .contains("Unexpected end of name token")
+        );
+        assert!(
+            parse("Робо & Код")
+                .unwrap_err()
+                .contains("Character '&' is reserved")
+        );
         assert!(parse("x</b>").unwrap_err().contains("Unexpected end tag"));
     }
 }

@@ -19,7 +19,9 @@ use serde_json::{Value, json};
 use tokio::sync::{Notify, watch};
 
 pub use client::{Button, ChatHandle, MessageView};
-pub use state::{ApiError, BOT_ID, BOT_USERNAME, ChangeKind, Fault, FaultKind, RequestRecord, Violation};
+pub use state::{
+    ApiError, BOT_ID, BOT_USERNAME, ChangeKind, Fault, FaultKind, RequestRecord, Violation,
+};
 use state::{ChatKind, SimUser, State};
 
 /// The token the simulator accepts.
@@ -75,8 +77,14 @@ impl Simulator {
     /// Starts the server on 127.0.0.1 on a free port.
     pub async fn start(config: SimConfig) -> std::io::Result<Simulator> {
         let (changes, _) = watch::channel(0);
-        let shared = Arc::new(Shared { state: Mutex::new(State::new(config.rate_limits)), updates: Notify::new(), changes });
-        let app = Router::new().route("/{bot_token}/{method}", any(handle)).with_state(shared.clone());
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::new(config.rate_limits)),
+            updates: Notify::new(),
+            changes,
+        });
+        let app = Router::new()
+            .route("/{bot_token}/{method}", any(handle))
+            .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -88,7 +96,11 @@ impl Simulator {
                 .await;
         });
         let url = url::Url::parse(&format!("http://{addr}")).expect("a valid URL");
-        Ok(Simulator { shared, url, _stop: Arc::new(StopOnDrop(Some(tx))) })
+        Ok(Simulator {
+            shared,
+            url,
+            _stop: Arc::new(StopOnDrop(Some(tx))),
+        })
     }
 
     /// The Bot API base URL to give the bot (`TELEGRAM_API_URL`).
@@ -97,16 +109,43 @@ impl Simulator {
     }
 
     /// A private chat with a user (chat id = user id, as in Telegram).
-    pub fn private_chat(&self, user_id: i64, first_name: &str, language_code: Option<&str>) -> ChatHandle {
-        let user = SimUser { id: user_id, first_name: first_name.to_owned(), language_code: language_code.map(str::to_owned) };
-        self.shared.lock().add_chat(user_id, ChatKind::Private, user);
+    pub fn private_chat(
+        &self,
+        user_id: i64,
+        first_name: &str,
+        language_code: Option<&str>,
+    ) -> ChatHandle {
+        let user = SimUser {
+            id: user_id,
+            first_name: first_name.to_owned(),
+            language_code: language_code.map(str::to_owned),
+        };
+        self.shared
+            .lock()
+            .add_chat(user_id, ChatKind::Private, user);
         ChatHandle::new(self.clone(), user_id)
     }
 
     /// A group chat (negative id) in which `member` writes.
-    pub fn group_chat(&self, chat_id: i64, title: &str, member_id: i64, language_code: Option<&str>) -> ChatHandle {
-        let user = SimUser { id: member_id, first_name: "Member".into(), language_code: language_code.map(str::to_owned) };
-        self.shared.lock().add_chat(chat_id, ChatKind::Group { title: title.to_owned() }, user);
+    pub fn group_chat(
+        &self,
+        chat_id: i64,
+        title: &str,
+        member_id: i64,
+        language_code: Option<&str>,
+    ) -> ChatHandle {
+        let user = SimUser {
+            id: member_id,
+            first_name: "Member".into(),
+            language_code: language_code.map(str::to_owned),
+        };
+        self.shared.lock().add_chat(
+            chat_id,
+            ChatKind::Group {
+                title: title.to_owned(),
+            },
+            user,
+        );
         ChatHandle::new(self.clone(), chat_id)
     }
 
@@ -129,7 +168,10 @@ impl Simulator {
     /// description).
     pub fn commands(&self, language_code: Option<&str>) -> Vec<(String, String)> {
         let state = self.shared.lock();
-        let key = ("default".to_owned(), language_code.unwrap_or_default().to_owned());
+        let key = (
+            "default".to_owned(),
+            language_code.unwrap_or_default().to_owned(),
+        );
         state
             .commands
             .get(&key)
@@ -137,10 +179,26 @@ impl Simulator {
             .into_iter()
             .flatten()
             .map(|c| {
-                let field = |n: &str| c.get(n).and_then(Value::as_str).unwrap_or_default().to_owned();
+                let field = |n: &str| {
+                    c.get(n)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned()
+                };
                 (field("command"), field("description"))
             })
             .collect()
+    }
+
+    /// How many button presses the bot has not answered (Telegram shows a spinner until it
+    /// does).
+    pub fn unanswered_callbacks(&self) -> usize {
+        self.shared
+            .lock()
+            .callbacks
+            .values()
+            .filter(|c| c.answered.is_none())
+            .count()
     }
 
     /// Callback queries must be answered within this long (Telegram: about 15 s).
@@ -168,7 +226,11 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     if bot_token.strip_prefix("bot") != Some(TOKEN) {
-        return reply(Err(ApiError { code: 401, description: "Unauthorized".into(), retry_after: None }));
+        return reply(Err(ApiError {
+            code: 401,
+            description: "Unauthorized".into(),
+            retry_after: None,
+        }));
     }
     let params = parse_params(&headers, &body, query);
     let result = call(&shared, &method, &params).await;
@@ -178,19 +240,33 @@ async fn handle(
             Ok(_) => (200, None),
             Err(e) => (e.code, Some(e.description.clone())),
         };
-        state.log.push(RequestRecord { method: method.clone(), params, status, description, at: Instant::now() });
+        state.log.push(RequestRecord {
+            method: method.clone(),
+            params,
+            status,
+            description,
+            at: Instant::now(),
+        });
     }
     shared.changes.send_modify(|n| *n += 1);
     reply(result)
 }
 
 fn parse_params(headers: &HeaderMap, body: &[u8], query: serde_json::Map<String, Value>) -> Value {
-    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     let mut params = if content_type.starts_with("application/json") {
         serde_json::from_slice(body).unwrap_or(Value::Object(Default::default()))
     } else if content_type.starts_with("application/x-www-form-urlencoded") {
         let pairs: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
-        Value::Object(pairs.into_iter().map(|(k, v)| (k, serde_json::from_str(&v).unwrap_or(Value::String(v)))).collect())
+        Value::Object(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k, serde_json::from_str(&v).unwrap_or(Value::String(v))))
+                .collect(),
+        )
     } else {
         Value::Object(Default::default())
     };
@@ -213,11 +289,23 @@ async fn call(shared: &Arc<Shared>, method: &str, params: &Value) -> Result<Valu
             });
         }
         Some(FaultKind::ServerError(code)) => {
-            let description = if code == 502 { "Bad Gateway" } else { "Internal Server Error" };
-            return Err(ApiError { code, description: description.into(), retry_after: None });
+            let description = if code == 502 {
+                "Bad Gateway"
+            } else {
+                "Internal Server Error"
+            };
+            return Err(ApiError {
+                code,
+                description: description.into(),
+                retry_after: None,
+            });
         }
         Some(FaultKind::Blocked) => {
-            return Err(ApiError { code: 403, description: "Forbidden: bot was blocked by the user".into(), retry_after: None });
+            return Err(ApiError {
+                code: 403,
+                description: "Forbidden: bot was blocked by the user".into(),
+                retry_after: None,
+            });
         }
         Some(FaultKind::Slow(delay)) => tokio::time::sleep(delay).await,
         None => {}
@@ -233,7 +321,9 @@ async fn call(shared: &Arc<Shared>, method: &str, params: &Value) -> Result<Valu
             "can_connect_to_business": false, "has_main_web_app": false,
         })),
         "deletewebhook" | "setmychatmenubutton" | "setchatmenubutton" => Ok(json!(true)),
-        "getwebhookinfo" => Ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0})),
+        "getwebhookinfo" => {
+            Ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0}))
+        }
         "sendmessage" => state.send_message(params),
         "editmessagetext" => state.edit_message_text(params),
         "editmessagereplymarkup" => state.edit_message_reply_markup(params),
@@ -243,12 +333,21 @@ async fn call(shared: &Arc<Shared>, method: &str, params: &Value) -> Result<Valu
         "setmycommands" => state.set_my_commands(params),
         "getmycommands" => state.get_my_commands(params),
         "sendchataction" => state.send_chat_action(params),
-        _ => Err(ApiError { code: 404, description: "Not Found: method not found".into(), retry_after: None }),
+        _ => Err(ApiError {
+            code: 404,
+            description: "Not Found: method not found".into(),
+            retry_after: None,
+        }),
     }
 }
 
 async fn get_updates(shared: &Arc<Shared>, params: &Value) -> Result<Value, ApiError> {
-    let timeout = params.get("timeout").and_then(Value::as_u64).map(Duration::from_secs).unwrap_or_default().min(MAX_POLL);
+    let timeout = params
+        .get("timeout")
+        .and_then(Value::as_u64)
+        .map(Duration::from_secs)
+        .unwrap_or_default()
+        .min(MAX_POLL);
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         let notified = shared.updates.notified();
@@ -265,7 +364,11 @@ async fn get_updates(shared: &Arc<Shared>, params: &Value) -> Result<Value, ApiE
 
 fn reply(result: Result<Value, ApiError>) -> Response {
     match result {
-        Ok(value) => (StatusCode::OK, axum::Json(json!({"ok": true, "result": value}))).into_response(),
+        Ok(value) => (
+            StatusCode::OK,
+            axum::Json(json!({"ok": true, "result": value})),
+        )
+            .into_response(),
         Err(e) => {
             let mut body = json!({"ok": false, "error_code": e.code, "description": e.description});
             if let Some(retry) = e.retry_after {

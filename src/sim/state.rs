@@ -22,10 +22,18 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn bad_request(what: &str) -> Self {
-        ApiError { code: 400, description: format!("Bad Request: {what}"), retry_after: None }
+        ApiError {
+            code: 400,
+            description: format!("Bad Request: {what}"),
+            retry_after: None,
+        }
     }
     fn raw(code: u16, description: String) -> Self {
-        ApiError { code, description, retry_after: None }
+        ApiError {
+            code,
+            description,
+            retry_after: None,
+        }
     }
 }
 
@@ -57,7 +65,12 @@ pub struct Fault {
 
 impl Fault {
     pub fn new(kind: FaultKind) -> Self {
-        Fault { kind, method: None, chat_id: None, times: 1 }
+        Fault {
+            kind,
+            method: None,
+            chat_id: None,
+            times: 1,
+        }
     }
     pub fn on(mut self, method: &str) -> Self {
         self.method = Some(method.to_owned());
@@ -101,7 +114,12 @@ pub struct Bucket {
 
 impl Bucket {
     pub fn new(capacity: f64, per_sec: f64) -> Self {
-        Bucket { capacity, per_sec, tokens: capacity, at: Instant::now() }
+        Bucket {
+            capacity,
+            per_sec,
+            tokens: capacity,
+            at: Instant::now(),
+        }
     }
     /// Takes a token, or says in how many whole seconds one will be there.
     fn take(&mut self, now: Instant) -> Result<(), u64> {
@@ -249,13 +267,19 @@ impl State {
 
     fn chat_json(chat: &SimChat) -> Value {
         match &chat.kind {
-            ChatKind::Private => json!({"id": chat.id, "type": "private", "first_name": chat.user.first_name}),
+            ChatKind::Private => {
+                json!({"id": chat.id, "type": "private", "first_name": chat.user.first_name})
+            }
             ChatKind::Group { title } => json!({"id": chat.id, "type": "group", "title": title}),
         }
     }
 
     pub fn message_json(chat: &SimChat, m: &StoredMessage) -> Value {
-        let from = if m.from_bot { Self::bot_json() } else { chat.user.json() };
+        let from = if m.from_bot {
+            Self::bot_json()
+        } else {
+            chat.user.json()
+        };
         let mut v = json!({
             "message_id": m.id,
             "date": m.date,
@@ -263,7 +287,11 @@ impl State {
             "from": from,
             "text": m.text,
         });
-        if let Some(markup) = m.reply_markup.as_ref().filter(|k| k.get("inline_keyboard").is_some()) {
+        if let Some(markup) = m
+            .reply_markup
+            .as_ref()
+            .filter(|k| k.get("inline_keyboard").is_some())
+        {
             v["reply_markup"] = markup.clone();
         }
         if m.edits > 0 {
@@ -318,7 +346,11 @@ impl State {
         json.as_object_mut().expect("object").remove("text");
         fill(&mut json);
         let mut stored = stored;
-        stored.text = json.get("text").and_then(Value::as_str).unwrap_or_default().to_owned();
+        stored.text = json
+            .get("text")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         chat.messages.insert(message_id, stored);
         self.push_update("message", json);
         message_id
@@ -339,7 +371,10 @@ impl State {
         });
         self.callbacks.insert(
             id.clone(),
-            CallbackRecord { created: Instant::now(), answered: None },
+            CallbackRecord {
+                created: Instant::now(),
+                answered: None,
+            },
         );
         self.push_update("callback_query", payload);
         Ok(id)
@@ -347,7 +382,9 @@ impl State {
 
     /// The user blocks the bot: Telegram sends `my_chat_member` and refuses later sends.
     pub fn block(&mut self, chat_id: i64) {
-        let Some(chat) = self.chats.get_mut(&chat_id) else { return };
+        let Some(chat) = self.chats.get_mut(&chat_id) else {
+            return;
+        };
         chat.blocked = true;
         let payload = json!({
             "chat": Self::chat_json(chat),
@@ -365,7 +402,8 @@ impl State {
     pub fn take_fault(&mut self, method: &str, params: &Value) -> Option<FaultKind> {
         let chat = chat_id_param(params);
         let index = self.faults.iter().position(|f| {
-            f.method.as_deref().is_none_or(|m| m == method) && f.chat_id.is_none_or(|c| Some(c) == chat)
+            f.method.as_deref().is_none_or(|m| m == method)
+                && f.chat_id.is_none_or(|c| Some(c) == chat)
         })?;
         let fault = &mut self.faults[index];
         fault.times -= 1;
@@ -384,7 +422,10 @@ impl State {
             }
         }
         if let Some(allowed) = params.get("allowed_updates").and_then(Value::as_array) {
-            let list: Vec<String> = allowed.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect();
+            let list: Vec<String> = allowed
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect();
             self.allowed_updates = if list.is_empty() { None } else { Some(list) };
         }
         let limit = int_param(params, "limit").unwrap_or(100).clamp(1, 100) as usize;
@@ -396,22 +437,39 @@ impl State {
             .take(limit)
             .map(|(id, kind, payload)| json!({"update_id": id, *kind: payload}))
             .collect();
-        Ok((!updates.is_empty()).then(|| Value::Array(updates)))
+        Ok((!updates.is_empty()).then_some(Value::Array(updates)))
     }
 
     fn chat_for_send(&mut self, params: &Value) -> Result<i64, ApiError> {
-        let chat_id = chat_id_param(params).ok_or_else(|| ApiError::bad_request("chat_id is empty"))?;
-        let chat = self.chats.get(&chat_id).ok_or_else(|| ApiError::bad_request("chat not found"))?;
+        let chat_id =
+            chat_id_param(params).ok_or_else(|| ApiError::bad_request("chat_id is empty"))?;
+        let chat = self
+            .chats
+            .get(&chat_id)
+            .ok_or_else(|| ApiError::bad_request("chat not found"))?;
         if chat.blocked {
-            return Err(ApiError::raw(403, "Forbidden: bot was blocked by the user".into()));
+            return Err(ApiError::raw(
+                403,
+                "Forbidden: bot was blocked by the user".into(),
+            ));
         }
         Ok(chat_id)
     }
 
     fn check_text(params: &Value) -> Result<String, ApiError> {
-        let raw = params.get("text").and_then(Value::as_str).unwrap_or_default();
-        let html = params.get("parse_mode").and_then(Value::as_str).is_some_and(|m| m.eq_ignore_ascii_case("html"));
-        let visible = if html { html::parse(raw).map_err(|d| ApiError::raw(400, d))? } else { raw.to_owned() };
+        let raw = params
+            .get("text")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let html = params
+            .get("parse_mode")
+            .and_then(Value::as_str)
+            .is_some_and(|m| m.eq_ignore_ascii_case("html"));
+        let visible = if html {
+            html::parse(raw).map_err(|d| ApiError::raw(400, d))?
+        } else {
+            raw.to_owned()
+        };
         if visible.trim().is_empty() {
             return Err(ApiError::bad_request("message text is empty"));
         }
@@ -422,16 +480,25 @@ impl State {
     }
 
     fn check_markup(params: &Value) -> Result<Option<Value>, ApiError> {
-        let Some(markup) = params.get("reply_markup").filter(|m| !m.is_null()) else { return Ok(None) };
+        let Some(markup) = params.get("reply_markup").filter(|m| !m.is_null()) else {
+            return Ok(None);
+        };
         let markup = match markup {
-            Value::String(s) => serde_json::from_str(s).map_err(|_| ApiError::bad_request("can't parse reply keyboard markup JSON object"))?,
+            Value::String(s) => serde_json::from_str(s).map_err(|_| {
+                ApiError::bad_request("can't parse reply keyboard markup JSON object")
+            })?,
             other => other.clone(),
         };
         if let Some(rows) = markup.get("inline_keyboard").and_then(Value::as_array) {
             for button in rows.iter().filter_map(Value::as_array).flatten() {
-                let text = button.get("text").and_then(Value::as_str).unwrap_or_default();
+                let text = button
+                    .get("text")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 if text.is_empty() {
-                    return Err(ApiError::bad_request("text buttons are unallowed in the inline keyboard"));
+                    return Err(ApiError::bad_request(
+                        "text buttons are unallowed in the inline keyboard",
+                    ));
                 }
                 if let Some(data) = button.get("callback_data") {
                     let len = data.as_str().map_or(0, str::len);
@@ -439,7 +506,9 @@ impl State {
                         return Err(ApiError::bad_request("BUTTON_DATA_INVALID"));
                     }
                 } else if button.get("url").is_none() {
-                    return Err(ApiError::bad_request("text buttons are unallowed in the inline keyboard"));
+                    return Err(ApiError::bad_request(
+                        "text buttons are unallowed in the inline keyboard",
+                    ));
                 }
             }
         }
@@ -478,19 +547,34 @@ impl State {
         self.rate_limit(chat_id)?;
         let id = self.next_message_id;
         self.next_message_id += 1;
-        let silent = params.get("disable_notification").and_then(Value::as_bool).unwrap_or(false);
+        let silent = params
+            .get("disable_notification")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         let chat = self.chats.get_mut(&chat_id).expect("checked");
-        let message =
-            StoredMessage { id, from_bot: true, text, reply_markup, deleted: false, edits: 0, silent, date: unix_now() };
+        let message = StoredMessage {
+            id,
+            from_bot: true,
+            text,
+            reply_markup,
+            deleted: false,
+            edits: 0,
+            silent,
+            date: unix_now(),
+        };
         let json = Self::message_json(chat, &message);
         chat.messages.insert(id, message);
-        chat.changes.push(Change { kind: ChangeKind::Sent, message_id: id });
+        chat.changes.push(Change {
+            kind: ChangeKind::Sent,
+            message_id: id,
+        });
         Ok(json)
     }
 
     fn bot_message_mut(&mut self, params: &Value, missing: &str) -> Result<(i64, i64), ApiError> {
         let chat_id = self.chat_for_send(params)?;
-        let message_id = int_param(params, "message_id").ok_or_else(|| ApiError::bad_request(missing))?;
+        let message_id =
+            int_param(params, "message_id").ok_or_else(|| ApiError::bad_request(missing))?;
         let chat = self.chats.get(&chat_id).expect("checked");
         match chat.messages.get(&message_id) {
             Some(m) if m.from_bot && !m.deleted => Ok((chat_id, message_id)),
@@ -511,7 +595,13 @@ impl State {
         self.apply_edit(chat_id, message_id, None, markup)
     }
 
-    fn apply_edit(&mut self, chat_id: i64, message_id: i64, text: Option<String>, markup: Option<Value>) -> ApiResult {
+    fn apply_edit(
+        &mut self,
+        chat_id: i64,
+        message_id: i64,
+        text: Option<String>,
+        markup: Option<Value>,
+    ) -> ApiResult {
         let chat = self.chats.get_mut(&chat_id).expect("checked");
         let message = chat.messages.get_mut(&message_id).expect("checked");
         let new_text = text.unwrap_or_else(|| message.text.clone());
@@ -524,19 +614,34 @@ impl State {
         message.reply_markup = markup;
         message.edits += 1;
         let message = message.clone();
-        chat.changes.push(Change { kind: ChangeKind::Edited, message_id });
+        chat.changes.push(Change {
+            kind: ChangeKind::Edited,
+            message_id,
+        });
         Ok(Self::message_json(chat, &message))
     }
 
     pub fn answer_callback_query(&mut self, params: &Value) -> ApiResult {
-        let too_old = || ApiError::bad_request("query is too old and response timeout expired or query ID is invalid");
-        let id = params.get("callback_query_id").and_then(Value::as_str).ok_or_else(too_old)?;
+        let too_old = || {
+            ApiError::bad_request(
+                "query is too old and response timeout expired or query ID is invalid",
+            )
+        };
+        let id = params
+            .get("callback_query_id")
+            .and_then(Value::as_str)
+            .ok_or_else(too_old)?;
         let timeout = self.callback_timeout;
         let record = self.callbacks.get_mut(id).ok_or_else(too_old)?;
         if record.answered.is_some() || record.created.elapsed() > timeout {
             return Err(too_old());
         }
-        record.answered = Some(params.get("text").and_then(Value::as_str).map(str::to_owned));
+        record.answered = Some(
+            params
+                .get("text")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        );
         Ok(json!(true))
     }
 
@@ -550,8 +655,13 @@ impl State {
 
     pub fn delete_messages(&mut self, params: &Value) -> ApiResult {
         let chat_id = self.chat_for_send(params)?;
-        let ids: Vec<i64> =
-            params.get("message_ids").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_i64).collect();
+        let ids: Vec<i64> = params
+            .get("message_ids")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_i64)
+            .collect();
         if ids.is_empty() || ids.len() > 100 {
             return Err(ApiError::bad_request("message identifiers are invalid"));
         }
@@ -566,7 +676,10 @@ impl State {
         match chat.messages.get_mut(&message_id) {
             Some(m) if !m.deleted => {
                 m.deleted = true;
-                chat.changes.push(Change { kind: ChangeKind::Deleted, message_id });
+                chat.changes.push(Change {
+                    kind: ChangeKind::Deleted,
+                    message_id,
+                });
                 true
             }
             _ => false,
@@ -574,15 +687,24 @@ impl State {
     }
 
     pub fn set_my_commands(&mut self, params: &Value) -> ApiResult {
-        let commands = params.get("commands").and_then(Value::as_array).cloned().unwrap_or_default();
+        let commands = params
+            .get("commands")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         if commands.len() > 100 {
             return Err(ApiError::bad_request("too many commands"));
         }
         for c in &commands {
             let name = c.get("command").and_then(Value::as_str).unwrap_or_default();
-            let description = c.get("description").and_then(Value::as_str).unwrap_or_default();
+            let description = c
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let name_ok = (1..=32).contains(&name.len())
-                && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
             if !name_ok {
                 return Err(ApiError::bad_request("BOT_COMMAND_INVALID"));
             }
@@ -597,7 +719,11 @@ impl State {
 
     pub fn get_my_commands(&mut self, params: &Value) -> ApiResult {
         let key = Self::commands_key(params);
-        Ok(self.commands.get(&key).cloned().unwrap_or_else(|| json!([])))
+        Ok(self
+            .commands
+            .get(&key)
+            .cloned()
+            .unwrap_or_else(|| json!([])))
     }
 
     fn commands_key(params: &Value) -> (String, String) {
@@ -607,7 +733,11 @@ impl State {
             .and_then(Value::as_str)
             .unwrap_or("default")
             .to_owned();
-        let lang = params.get("language_code").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let lang = params
+            .get("language_code")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         (scope, lang)
     }
 

@@ -20,11 +20,11 @@ const REFERRAL_SELECT: &str = "SELECT r.id, r.number, r.application_id, a.number
     JOIN children ch ON ch.iin = a.child_iin JOIN institutions i ON i.id = r.institution_id";
 
 impl Storage {
-    /// Localities in the order the bot lists them (by code, which the portal chooses).
-    pub async fn localities(&self, offset: i64, limit: i64) -> Result<Vec<Locality>> {
+    /// Every locality (a few hundred at most: the bot sorts them in the parent's language).
+    pub async fn all_localities(&self) -> Result<Vec<Locality>> {
         Ok(on_pool!(self, pool => sqlx::query_as(
-            "SELECT code, name_kk, name_ru FROM localities ORDER BY code LIMIT $1 OFFSET $2")
-            .bind(limit).bind(offset).fetch_all(pool).await)?)
+            "SELECT code, name_kk, name_ru FROM localities ORDER BY code")
+            .fetch_all(pool).await)?)
     }
 
     pub async fn count_localities(&self) -> Result<i64> {

@@ -122,13 +122,26 @@ impl TestBot {
 
     /// Starts with extra configuration keys.
     pub async fn start_with(db: TestDb, vars: &[(&str, &str)]) -> TestBot {
-        kabinet::demo::load(&db.storage, kabinet::clock::now()).await.expect("demo data loads");
-        let sim = kabinet::sim::Simulator::start(kabinet::sim::SimConfig::default()).await.expect("simulator starts");
-        let mut map: std::collections::HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        kabinet::demo::load(&db.storage, kabinet::clock::now())
+            .await
+            .expect("demo data loads");
+        let sim = kabinet::sim::Simulator::start(kabinet::sim::SimConfig::default())
+            .await
+            .expect("simulator starts");
+        let mut map: std::collections::HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         map.insert("TELEGRAM_API_URL".into(), sim.api_url().to_string());
-        let config = std::sync::Arc::new(kabinet::config::Config::from_vars(&map).expect("test configuration"));
-        let mut test = TestBot { sim, db, config, bot: None };
+        let config = std::sync::Arc::new(
+            kabinet::config::Config::from_vars(&map).expect("test configuration"),
+        );
+        let mut test = TestBot {
+            sim,
+            db,
+            config,
+            bot: None,
+        };
         test.launch().await;
         test
     }
@@ -157,10 +170,22 @@ impl TestBot {
         &self.db.storage
     }
 
+    /// Stops the bot; checks what every story must keep: no rate limit broken, every button
+    /// press answered.
     pub async fn stop(mut self) {
         if let Some(bot) = self.bot.take() {
             bot.stop().await;
         }
+        assert_eq!(
+            self.sim.violations(),
+            vec![],
+            "the bot broke Telegram's rate limits"
+        );
+        assert_eq!(
+            self.sim.unanswered_callbacks(),
+            0,
+            "a button press was left unanswered"
+        );
         self.db.cleanup().await;
     }
 }

@@ -1,0 +1,165 @@
+//! `kabinet demo`: the whole bot with demo data, in the terminal. The simulator stands in for
+//! Telegram; the terminal is the parent's chat: bot messages with their buttons numbered,
+//! the parent types text or a button's number.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::config::Config;
+use crate::domain::Language;
+use crate::sim::{ChatHandle, MessageView, SimConfig, Simulator};
+use crate::storage::Storage;
+
+/// The demo parent's Telegram user id.
+const DEMO_USER: i64 = 100_001;
+
+pub async fn run(config: &Config, lang: Language) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let storage = Storage::connect_str(&url, 5).await?;
+    storage.migrate().await?;
+    crate::demo::load(&storage, crate::clock::now()).await?;
+
+    let sim = Simulator::start(SimConfig::default()).await?;
+    let mut config = config.clone();
+    config.telegram_api_url = sim.api_url();
+    config.sms = crate::config::SmsConfig::Log;
+    let bot = crate::bot::launch(
+        Arc::new(config),
+        storage.clone(),
+        crate::sim::TOKEN,
+        Duration::from_secs(1),
+    )
+    .await?;
+
+    print_intro(lang);
+    let mut chat = sim.private_chat(DEMO_USER, "Demo", Some(lang.code()));
+    chat.send_text("/start");
+    let mut terminal = Terminal::default();
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    loop {
+        tokio::select! {
+            change = chat.next_within(Duration::from_secs(3600)) => {
+                if let Ok(message) = change {
+                    terminal.print(&message);
+                }
+            }
+            line = lines.next_line() => {
+                let Ok(Some(line)) = line else { break };
+                if !terminal.handle_input(line.trim(), &chat) {
+                    break;
+                }
+            }
+        }
+    }
+    bot.stop().await;
+    storage.close().await;
+    println!("Сау болыңыз! / До свидания!");
+    Ok(())
+}
+
+fn print_intro(lang: Language) {
+    let doc = crate::demo::document();
+    let locality_name = |code: &str| {
+        doc["localities"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|l| l["code"] == code)
+            .and_then(|l| l[format!("name_{}", lang.code())].as_str())
+            .unwrap_or(code)
+            .to_owned()
+    };
+    let parents: Vec<String> = crate::demo::parents()
+        .into_iter()
+        .map(|p| {
+            format!(
+                "  {} · IIN {} · {}",
+                locality_name(&p.locality),
+                p.iin,
+                p.full_name
+            )
+        })
+        .collect();
+    let intro = match lang {
+        Language::Kk => {
+            "Kabinet демо: сіз — Telegram-дағы ата-анасыз. Мәтін жазыңыз немесе батырманың нөмірін енгізіңіз; /quit — шығу.\nДемо ата-аналар:"
+        }
+        Language::Ru => {
+            "Kabinet демо: вы — родитель в Telegram. Пишите текст или номер кнопки; /quit — выход.\nДемо-родители:"
+        }
+    };
+    println!("{intro}\n{}\n", parents.join("\n"));
+}
+
+/// What the terminal shows, and the buttons its numbers stand for.
+#[derive(Default)]
+struct Terminal {
+    /// Callback buttons of the newest screen, in the order they were numbered.
+    buttons: Vec<String>,
+    /// Edits already printed, per message.
+    printed: HashMap<i64, u32>,
+}
+
+impl Terminal {
+    fn print(&mut self, message: &MessageView) {
+        let edited = self
+            .printed
+            .insert(message.message_id, message.edits)
+            .is_some();
+        let title = if edited { "Kabinet ✎" } else { "Kabinet" };
+        let mut out = format!("┌─ {title}\n");
+        for line in message.text.lines() {
+            out.push_str(&format!("│ {line}\n"));
+        }
+        if !message.buttons.is_empty() {
+            self.buttons.clear();
+            out.push_str("├─\n");
+            for row in &message.buttons {
+                let cells: Vec<String> = row
+                    .iter()
+                    .map(|b| {
+                        self.buttons.push(b.text.clone());
+                        format!("[{}] {}", self.buttons.len(), b.text)
+                    })
+                    .collect();
+                out.push_str(&format!("│ {}\n", cells.join("   ")));
+            }
+        }
+        if !message.reply_keyboard.is_empty() {
+            out.push_str(&format!("│ ⌨ {}\n", message.reply_keyboard.join(" | ")));
+        }
+        out.push_str("└─\n> ");
+        print!("{out}");
+        let _ = std::io::stdout().flush();
+    }
+
+    /// Sends what the parent typed; `false` to leave.
+    fn handle_input(&mut self, input: &str, chat: &ChatHandle) -> bool {
+        if input == "/quit" || input == "/exit" {
+            return false;
+        }
+        if input.is_empty() {
+            return true;
+        }
+        match input
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| self.buttons.get(n.wrapping_sub(1)))
+        {
+            Some(label) if input.len() <= 2 => {
+                if let Err(e) = chat.press(label) {
+                    println!("({e})");
+                }
+            }
+            _ => {
+                chat.send_text(input);
+            }
+        }
+        true
+    }
+}

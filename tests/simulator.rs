@@ -1,0 +1,381 @@
+//! The simulator answers as Telegram does: shapes, checks, limits, faults.
+
+use std::time::{Duration, Instant};
+
+use kabinet::sim::{Fault, FaultKind, SimConfig, Simulator, TOKEN};
+use serde_json::{Value, json};
+
+struct Api {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Api {
+    fn new(sim: &Simulator) -> Api {
+        Api {
+            http: reqwest::Client::new(),
+            base: format!("{}bot{TOKEN}", sim.api_url()),
+        }
+    }
+
+    async fn call(&self, method: &str, params: Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}/{method}", self.base))
+            .json(&params)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    async fn send(&self, chat: i64, text: &str) -> (u16, Value) {
+        self.call(
+            "sendMessage",
+            json!({"chat_id": chat, "text": text, "parse_mode": "HTML"}),
+        )
+        .await
+    }
+}
+
+fn description(body: &Value) -> &str {
+    body["description"].as_str().unwrap_or_default()
+}
+
+async fn sim() -> (Simulator, Api) {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let api = Api::new(&sim);
+    (sim, api)
+}
+
+#[tokio::test]
+async fn get_me_and_the_token() {
+    let (sim, api) = sim().await;
+    let (status, body) = api.call("getMe", json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["result"]["is_bot"], true);
+    let wrong = reqwest::get(format!("{}botWRONG/getMe", sim.api_url()))
+        .await
+        .unwrap();
+    assert_eq!(wrong.status().as_u16(), 401);
+    let (status, body) = api.call("sendPigeon", json!({})).await;
+    assert_eq!((status, body["ok"].clone()), (404, json!(false)));
+}
+
+#[tokio::test]
+async fn texts_are_checked_as_telegram_checks_them() {
+    let (sim, api) = sim().await;
+    sim.private_chat(1, "A", Some("kk"));
+    let cases = [
+        ("", "Bad Request: message text is empty"),
+        (
+            "<b>bold",
+            "Can't find end tag corresponding to start tag \"b\"",
+        ),
+        ("<div>x</div>", "Unsupported start tag \"div\""),
+        ("5 < 6", "Unexpected end of name token"),
+        ("Робо & Код", "Character '&' is reserved"),
+        ("<b>x</i>", "Unmatched end tag"),
+    ];
+    for (text, expected) in cases {
+        let (status, body) = api.send(1, text).await;
+        assert_eq!(status, 400, "{text}");
+        assert!(
+            description(&body).contains(expected),
+            "{text}: {}",
+            description(&body)
+        );
+    }
+    let (status, body) = api.send(1, &"ж".repeat(4097)).await;
+    assert_eq!(
+        (status, description(&body)),
+        (400, "Bad Request: message is too long")
+    );
+    // The limit counts what is visible, not the markup.
+    let (status, _) = api.send(1, &format!("<b>{}</b>", "ж".repeat(4096))).await;
+    assert_eq!(status, 200);
+    let (status, body) = api.send(999, "hi").await;
+    assert_eq!(
+        (status, description(&body)),
+        (400, "Bad Request: chat not found")
+    );
+}
+
+#[tokio::test]
+async fn buttons_are_checked() {
+    let (sim, api) = sim().await;
+    sim.private_chat(1, "A", None);
+    for data in ["", &"x".repeat(65)] {
+        let markup = json!({"inline_keyboard": [[{"text": "Go", "callback_data": data}]]});
+        let (status, body) = api
+            .call(
+                "sendMessage",
+                json!({"chat_id": 1, "text": "t", "reply_markup": markup}),
+            )
+            .await;
+        assert_eq!(
+            (status, description(&body)),
+            (400, "Bad Request: BUTTON_DATA_INVALID")
+        );
+    }
+    let markup = json!({"inline_keyboard": [[{"text": "Go", "callback_data": "x".repeat(64)}]]});
+    let (status, _) = api
+        .call(
+            "sendMessage",
+            json!({"chat_id": 1, "text": "t", "reply_markup": markup}),
+        )
+        .await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn edits_deletes_and_callback_answers() {
+    let (sim, api) = sim().await;
+    let chat = sim.private_chat(1, "A", None);
+    let (_, sent) = api.send(1, "one").await;
+    let id = sent["result"]["message_id"].as_i64().unwrap();
+    let (status, body) = api
+        .call(
+            "editMessageText",
+            json!({"chat_id": 1, "message_id": id, "text": "one"}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(description(&body).starts_with("Bad Request: message is not modified"));
+    let (status, _) = api
+        .call(
+            "editMessageText",
+            json!({"chat_id": 1, "message_id": id, "text": "two"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(chat.screen().unwrap().text, "two");
+    let (status, body) = api
+        .call(
+            "editMessageText",
+            json!({"chat_id": 1, "message_id": 777, "text": "x"}),
+        )
+        .await;
+    assert_eq!(
+        (status, description(&body)),
+        (400, "Bad Request: message to edit not found")
+    );
+    let (status, _) = api
+        .call("deleteMessage", json!({"chat_id": 1, "message_id": id}))
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = api
+        .call("deleteMessage", json!({"chat_id": 1, "message_id": id}))
+        .await;
+    assert_eq!(
+        (status, description(&body)),
+        (400, "Bad Request: message to delete not found")
+    );
+    assert!(
+        chat.transcript()
+            .iter()
+            .any(|m| m.message_id == id && m.deleted)
+    );
+
+    let too_old =
+        "Bad Request: query is too old and response timeout expired or query ID is invalid";
+    let (_, body) = api
+        .call("answerCallbackQuery", json!({"callback_query_id": "nope"}))
+        .await;
+    assert_eq!(description(&body), too_old);
+    let markup = json!({"inline_keyboard": [[{"text": "Go", "callback_data": "go"}]]});
+    let (_, sent) = api
+        .call(
+            "sendMessage",
+            json!({"chat_id": 1, "text": "t", "reply_markup": markup}),
+        )
+        .await;
+    let query = chat.press("Go").unwrap();
+    assert_eq!(
+        sent["result"]["reply_markup"]["inline_keyboard"][0][0]["callback_data"],
+        "go"
+    );
+    let (status, _) = api
+        .call(
+            "answerCallbackQuery",
+            json!({"callback_query_id": query, "text": "ok"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(chat.callback_answer(&query), Some(Some("ok".into())));
+    let (_, body) = api
+        .call("answerCallbackQuery", json!({"callback_query_id": query}))
+        .await;
+    assert_eq!(description(&body), too_old, "answered twice");
+    sim.set_callback_timeout(Duration::from_millis(10));
+    let late = chat.press("Go").unwrap();
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let (_, body) = api
+        .call("answerCallbackQuery", json!({"callback_query_id": late}))
+        .await;
+    assert_eq!(description(&body), too_old, "answered too late");
+}
+
+#[tokio::test]
+async fn rate_limits_are_enforced_and_recorded() {
+    let (sim, api) = sim().await;
+    sim.private_chat(1, "A", None);
+    sim.group_chat(-100, "Parents", 2, None);
+    let mut statuses = Vec::new();
+    for i in 0..5 {
+        statuses.push(api.send(1, &format!("m{i}")).await.0);
+    }
+    assert_eq!(
+        statuses,
+        [200, 200, 200, 429, 429],
+        "a burst of three, then about one a second"
+    );
+    let (_, body) = api.send(1, "again").await;
+    assert!(body["parameters"]["retry_after"].as_u64().unwrap() >= 1);
+    let violations = sim.violations();
+    assert_eq!(violations.len(), 3);
+    assert!(
+        violations
+            .iter()
+            .all(|v| v.chat_id == 1 && v.limit.starts_with("private chat"))
+    );
+    let group: Vec<u16> = futures::future::join_all((0..21).map(|_| api.send(-100, "g")))
+        .await
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
+    assert_eq!(
+        group.iter().filter(|s| **s == 429).count(),
+        1,
+        "20 a minute in a group"
+    );
+    // Overall: 30 a second across chats.
+    for chat in 10..50 {
+        sim.private_chat(chat, "U", None);
+    }
+    let before = sim.violations().len();
+    let overall: Vec<u16> = futures::future::join_all((10..50).map(|c| api.send(c, "hi")))
+        .await
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
+    assert!(
+        overall.iter().filter(|s| **s == 429).count() >= 10,
+        "{overall:?}"
+    );
+    assert!(
+        sim.violations()[before..]
+            .iter()
+            .any(|v| v.limit.starts_with("overall"))
+    );
+}
+
+#[tokio::test]
+async fn faults_can_be_injected() {
+    let (sim, api) = sim().await;
+    sim.private_chat(1, "A", None);
+    sim.inject(
+        Fault::new(FaultKind::ServerError(502))
+            .on("sendMessage")
+            .times(2),
+    );
+    assert_eq!(api.send(1, "a").await.0, 502);
+    assert_eq!(api.send(1, "a").await.0, 502);
+    assert_eq!(api.send(1, "a").await.0, 200);
+    sim.inject(Fault::new(FaultKind::TooManyRequests(7)).in_chat(1));
+    let (status, body) = api.send(1, "b").await;
+    assert_eq!(
+        (status, body["parameters"]["retry_after"].as_u64()),
+        (429, Some(7))
+    );
+    sim.inject(Fault::new(FaultKind::Blocked).in_chat(1));
+    let (status, body) = api.send(1, "c").await;
+    assert_eq!(
+        (status, description(&body)),
+        (403, "Forbidden: bot was blocked by the user")
+    );
+    sim.inject(Fault::new(FaultKind::Slow(Duration::from_millis(300))).on("getMe"));
+    let started = Instant::now();
+    assert_eq!(api.call("getMe", json!({})).await.0, 200);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn long_polling_offsets_and_filters() {
+    let (sim, api) = sim().await;
+    let chat = sim.private_chat(1, "A", Some("kk"));
+    let started = Instant::now();
+    let (_, empty) = api.call("getUpdates", json!({"timeout": 1})).await;
+    assert_eq!(empty["result"], json!([]));
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "a long poll waits"
+    );
+    let waiting = tokio::spawn({
+        let api = Api {
+            http: api.http.clone(),
+            base: api.base.clone(),
+        };
+        async move { api.call("getUpdates", json!({"timeout": 5})).await }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    chat.send_text("/start");
+    let (_, body) = waiting.await.unwrap();
+    let update = &body["result"][0];
+    assert_eq!(update["message"]["text"], "/start");
+    assert_eq!(update["message"]["from"]["language_code"], "kk");
+    assert_eq!(update["message"]["entities"][0]["type"], "bot_command");
+    let first = update["update_id"].as_i64().unwrap();
+    chat.send_sticker();
+    chat.block_bot();
+    let (_, body) = api
+        .call(
+            "getUpdates",
+            json!({"offset": first + 1, "allowed_updates": ["message"]}),
+        )
+        .await;
+    let updates = body["result"].as_array().unwrap();
+    assert_eq!(updates.len(), 1, "confirmed and filtered: {updates:?}");
+    assert!(updates[0]["message"]["sticker"].is_object());
+    let (_, body) = api
+        .call(
+            "getUpdates",
+            json!({"offset": first + 2, "allowed_updates": ["my_chat_member"]}),
+        )
+        .await;
+    assert_eq!(
+        body["result"][0]["my_chat_member"]["new_chat_member"]["status"],
+        "kicked"
+    );
+    let (status, _) = api.send(1, "still there?").await;
+    assert_eq!(status, 403, "a blocked chat refuses messages");
+}
+
+#[tokio::test]
+async fn commands_per_language() {
+    let (sim, api) = sim().await;
+    let commands = json!([{"command": "start", "description": "Бастау"}]);
+    let (status, _) = api
+        .call(
+            "setMyCommands",
+            json!({"commands": commands, "language_code": "kk"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        sim.commands(Some("kk")),
+        vec![("start".to_owned(), "Бастау".to_owned())]
+    );
+    assert!(sim.commands(Some("ru")).is_empty());
+    let bad = json!([{"command": "Start!", "description": "x"}]);
+    let (status, body) = api.call("setMyCommands", json!({"commands": bad})).await;
+    assert_eq!(
+        (status, description(&body)),
+        (400, "Bad Request: BOT_COMMAND_INVALID")
+    );
+    let (_, body) = api
+        .call("getMyCommands", json!({"language_code": "kk"}))
+        .await;
+    assert_eq!(body["result"], commands);
+}
