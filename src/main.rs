@@ -72,7 +72,7 @@ fn main() -> ExitCode {
             Command::CheckConfig => check_config(&config),
             Command::Migrate => migrate(&config).await,
             Command::Import { file } => import(&config, &file).await,
-            Command::Run => not_built("run", "the bot, the API and the sender"),
+            Command::Run => run(&config).await,
             Command::Demo { lang } => demo(&config, &lang).await,
         }
     });
@@ -104,12 +104,30 @@ async fn demo(config: &Config, lang: &str) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn not_built(command: &str, what: &str) -> anyhow::Result<ExitCode> {
-    eprintln!(
-        "kabinet {command}: not available in this version yet ({what} are still being built)."
-    );
-    eprintln!("Available now: migrate, import, check-config.");
-    Ok(ExitCode::FAILURE)
+/// The bot against Telegram (or `TELEGRAM_API_URL`), until Ctrl-C or SIGTERM.
+async fn run(config: &Config) -> anyhow::Result<ExitCode> {
+    let Some(token) = config.bot_token.clone() else {
+        eprintln!("kabinet: the configuration has 1 problem(s):");
+        eprintln!(
+            "BOT_TOKEN: is missing (kabinet run needs it); accepted: the token from @BotFather"
+        );
+        return Ok(ExitCode::from(EXIT_CONFIG));
+    };
+    let storage = connect(config).await?;
+    let bot = kabinet::bot::launch(
+        std::sync::Arc::new(config.clone()),
+        storage.clone(),
+        token.expose(),
+        std::time::Duration::from_secs(30),
+    )
+    .await?;
+    tracing::info!("Kabinet is running; Ctrl-C or SIGTERM stops it");
+    kabinet::bot::stop_signal().await;
+    tracing::info!("stopping: finishing the updates in hand");
+    bot.stop().await;
+    storage.close().await;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check_config(config: &Config) -> anyhow::Result<ExitCode> {

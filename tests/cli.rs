@@ -244,12 +244,52 @@ fn import_loads_a_document_and_names_each_bad_record() {
 }
 
 #[test]
-fn run_says_it_is_not_built_yet_and_fails() {
+fn run_needs_a_bot_token() {
     let dir = tempfile::tempdir().unwrap();
     let out = kabinet(dir.path(), &["run"], &[]);
-    assert_ne!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out.stderr).contains("not available in this version yet"),
+        text(&out.stderr).contains("BOT_TOKEN: is missing"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// `kabinet run` against the simulator: it registers its commands, answers a parent, and
+/// stops cleanly on SIGTERM.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_serves_and_stops_gracefully_on_sigterm() {
+    use kabinet::sim::{SimConfig, Simulator, TOKEN};
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_kabinet"));
+    cmd.arg("run")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("BOT_TOKEN", TOKEN)
+        .env("TELEGRAM_API_URL", sim.api_url().as_str())
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let mut chat = sim.private_chat(42, "Айгерім", Some("kk"));
+    chat.send_text("/start");
+    let greeting = chat.next().await.unwrap();
+    assert!(greeting.text.starts_with("Сәлеметсіз бе!"));
+    assert!(!sim.commands(Some("kk")).is_empty());
+    let pid = child.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = tokio::time::timeout(std::time::Duration::from_secs(40), child.wait_with_output())
+        .await
+        .expect("stops in time")
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stderr).contains("stopped"),
         "{}",
         text(&out.stderr)
     );
