@@ -11,6 +11,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::config::Config;
 use crate::domain::Language;
+use crate::notify::sms::SmsSender;
 use crate::sim::{ChatHandle, MessageView, SimConfig, Simulator};
 use crate::storage::Storage;
 
@@ -28,11 +29,14 @@ pub async fn run(config: &Config, lang: Language) -> anyhow::Result<()> {
     let mut config = config.clone();
     config.telegram_api_url = sim.api_url();
     config.sms = crate::config::SmsConfig::Log;
+    // The SMS with the code appears in the terminal, as it would on the parent's phone.
+    let sms = SmsSender::Log(Arc::new(|line: &str| println!("\n{line}\n")));
     let bot = crate::bot::launch(
         Arc::new(config),
         storage.clone(),
         crate::sim::TOKEN,
         Duration::from_secs(1),
+        sms,
     )
     .await?;
 

@@ -12,6 +12,7 @@
 //!   sender and the Telegram simulator (built in their own milestones).
 
 pub mod api;
+pub mod auth;
 pub mod bot;
 pub mod clock;
 pub mod config;

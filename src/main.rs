@@ -119,6 +119,7 @@ async fn run(config: &Config) -> anyhow::Result<ExitCode> {
         storage.clone(),
         token.expose(),
         std::time::Duration::from_secs(30),
+        kabinet::notify::sms::SmsSender::from_config(&config.sms),
     )
     .await?;
     tracing::info!("Kabinet is running; Ctrl-C or SIGTERM stops it");

@@ -15,6 +15,12 @@ pub enum Callback {
     BackToLocality,
     /// A button that only shows something (a page number).
     Noop,
+    ReenterIin,
+    CodeContinue,
+    ResendCode,
+    ForgotPassword,
+    Cancel,
+    Logout,
 }
 
 impl Callback {
@@ -27,6 +33,12 @@ impl Callback {
             Callback::Cabinet => "cab".into(),
             Callback::BackToLocality => "backloc".into(),
             Callback::Noop => "noop".into(),
+            Callback::ReenterIin => "reiin".into(),
+            Callback::CodeContinue => "codeok".into(),
+            Callback::ResendCode => "resend".into(),
+            Callback::ForgotPassword => "forgot".into(),
+            Callback::Cancel => "cancel".into(),
+            Callback::Logout => "logout".into(),
         };
         debug_assert!(
             data.len() <= 64,
@@ -46,6 +58,12 @@ impl Callback {
             ("cab", "") => Callback::Cabinet,
             ("backloc", "") => Callback::BackToLocality,
             ("noop", "") => Callback::Noop,
+            ("reiin", "") => Callback::ReenterIin,
+            ("codeok", "") => Callback::CodeContinue,
+            ("resend", "") => Callback::ResendCode,
+            ("forgot", "") => Callback::ForgotPassword,
+            ("cancel", "") => Callback::Cancel,
+            ("logout", "") => Callback::Logout,
             _ => return None,
         })
     }
@@ -65,6 +83,12 @@ mod tests {
             Callback::Cabinet,
             Callback::BackToLocality,
             Callback::Noop,
+            Callback::ReenterIin,
+            Callback::CodeContinue,
+            Callback::ResendCode,
+            Callback::ForgotPassword,
+            Callback::Cancel,
+            Callback::Logout,
         ];
         for cb in all {
             let data = cb.encode();

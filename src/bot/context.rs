@@ -3,10 +3,10 @@
 use chrono::{DateTime, Utc};
 use teloxide::types::{MessageId, User};
 
-use super::state::Dialogue;
+use super::state::{Dialogue, State};
 use super::{BotError, Deps};
 use crate::domain::Language;
-use crate::storage::LiveSession;
+use crate::storage::{LiveSession, SessionEnd};
 
 /// The chat an update belongs to, as stored.
 #[derive(Debug, Clone)]
@@ -17,6 +17,10 @@ pub struct ChatCtx {
     pub dialogue: Dialogue,
     pub session: Option<LiveSession>,
     pub now: DateTime<Utc>,
+    /// Something to tell the parent before anything else (their session ended …).
+    pub notice: Option<&'static str>,
+    /// A confirmation code went out during this update.
+    pub code_sent: bool,
 }
 
 impl ChatCtx {
@@ -41,14 +45,47 @@ impl ChatCtx {
                     .ok_or(crate::storage::StorageError::NotFound)?
             }
         };
-        Ok(ChatCtx {
+        let mut ctx = ChatCtx {
             chat_id,
             lang: record.language,
             locality: record.locality.clone(),
             dialogue: Dialogue::from_json(&record.dialogue),
             session: record.session(),
             now,
-        })
+            notice: None,
+            code_sent: false,
+        };
+        ctx.check_session(deps).await?;
+        Ok(ctx)
+    }
+
+    /// Ends a session idle for longer than `SESSION_IDLE_DAYS`, keeps a live one fresh, and
+    /// leaves the cabinet's screens of a chat whose session ended elsewhere (logout, password
+    /// change in another chat, the portal deleting the cabinet).
+    async fn check_session(&mut self, deps: &Deps) -> Result<(), BotError> {
+        let idle = chrono::Duration::from_std(deps.config.login.session_idle)
+            .unwrap_or(chrono::Duration::MAX);
+        if let Some(session) = self.session {
+            if session.last_seen_at + idle < self.now {
+                deps.storage
+                    .end_chat_session(self.chat_id, SessionEnd::Idle, self.now)
+                    .await?;
+                self.session = None;
+            } else if self.now - session.last_seen_at > chrono::Duration::minutes(1) {
+                // One write a minute at most: enough for a 30-day idle limit.
+                deps.storage.touch_session(session.id, self.now).await?;
+            }
+        }
+        if self.session.is_none() && self.dialogue.state == State::LoggedIn {
+            self.dialogue.state = State::LocalityChosen;
+            self.notice = Some("session-ended");
+        }
+        Ok(())
+    }
+
+    /// The cabinet this chat is logged into.
+    pub fn cabinet_id(&self) -> Option<i64> {
+        self.session.map(|s| s.cabinet_id)
     }
 
     /// Stores the dialogue as it now stands.

@@ -5,10 +5,11 @@ use teloxide::types::{ChatMemberUpdated, MaybeInaccessibleMessage};
 use teloxide::utils::command::BotCommands;
 
 use super::callback::Callback;
+use super::login;
 use super::screens::{Show, render, show};
 use super::state::{AfterLanguage, State};
 use super::{ChatCtx, Deps, HandlerResult, KBot};
-use crate::domain::{Iin, Language, LocalityCode};
+use crate::domain::{Language, LocalityCode};
 
 /// The commands of SPEC §1.9. Their descriptions come from the locales.
 #[derive(BotCommands, Clone, Debug, PartialEq)]
@@ -80,27 +81,47 @@ pub async fn on_command(
             }
             None
         }
-        Command::Menu => Some("menu-login-first"),
-        Command::Logout => Some("logout-not-logged-in"),
-        Command::Cancel => match ctx.dialogue.state {
-            State::EnteringIin => {
-                ctx.dialogue.state = State::LocalityChosen;
-                Some("cancelled")
-            }
-            _ => Some("cancel-nothing"),
-        },
-        Command::Help => Some("help"),
+        Command::Menu if ctx.session.is_some() => {
+            ctx.dialogue.state = State::LoggedIn;
+            None
+        }
+        Command::Menu => Some(deps.loc.text(ctx.lang, "menu-login-first")),
+        Command::Logout => super::login::log_out(&deps, &mut ctx).await?,
+        Command::Cancel if ctx.dialogue.state.in_login() => {
+            ctx.dialogue.state = State::LocalityChosen;
+            Some(deps.loc.text(ctx.lang, "cancelled"))
+        }
+        Command::Cancel => Some(deps.loc.text(ctx.lang, "cancel-nothing")),
+        Command::Help => Some(deps.loc.text(ctx.lang, "help")),
     };
-    let mut screen = render(&deps, &ctx).await?;
-    if let Some(id) = note {
-        screen = screen.with_note(&deps.loc.text(ctx.lang, id));
-    }
-    show(&bot, &mut ctx, screen, Show::New).await?;
-    ctx.save(&deps).await
+    respond(&bot, &deps, &mut ctx, note, Show::New).await
 }
 
-/// A message that is not a command: the IIN when it is asked for; anything else is answered
-/// politely with the current screen again.
+/// Shows the chat's current screen with the notes above it (the context's notice first),
+/// and stores the dialogue.
+async fn respond(
+    bot: &KBot,
+    deps: &Deps,
+    ctx: &mut ChatCtx,
+    note: Option<String>,
+    how: Show,
+) -> HandlerResult {
+    let mut screen = render(deps, ctx).await?;
+    if let Some(note) = note {
+        screen = screen.with_note(&note);
+    }
+    if let Some(notice) = ctx.notice.take() {
+        screen = screen.with_note(&deps.loc.text(ctx.lang, notice));
+    }
+    show(bot, ctx, screen, how).await?;
+    if std::mem::take(&mut ctx.code_sent) && deps.config.allow_contact_verification {
+        super::screens::offer_contact(bot, ctx, deps).await?;
+    }
+    ctx.save(deps).await
+}
+
+/// A message that is not a command: the input the screen asks for (IIN, code, password,
+/// a shared phone), or anything else, answered politely with the current screen again.
 pub async fn on_message(bot: KBot, message: Message, deps: Deps) -> HandlerResult {
     let mut ctx = ChatCtx::load(&deps, message.chat.id.0, sender(&message)).await?;
     if ctx.dialogue.state == State::New {
@@ -108,25 +129,64 @@ pub async fn on_message(bot: KBot, message: Message, deps: Deps) -> HandlerResul
             then: AfterLanguage::Locality { preselected: None },
         };
     }
+    let user_id = sender(&message).map_or(ctx.chat_id, |u| u.id.0 as i64);
     let forwarded = message.forward_origin().is_some();
-    let note = match (&ctx.dialogue.state, message.text()) {
-        (State::EnteringIin, Some(text)) if !forwarded => match Iin::parse(text) {
-            Err(reason) => {
-                let count = text.chars().filter(char::is_ascii_digit).count() as i64;
-                let reason =
-                    deps.loc
-                        .format(ctx.lang, reason.message_id(), &[("count", count.into())]);
-                deps.loc
-                    .format(ctx.lang, "iin-invalid", &[("reason", reason.into())])
-            }
-            Ok(_) => deps.loc.text(ctx.lang, "login-unavailable"),
-        },
-        (State::EnteringIin, _) => deps.loc.text(ctx.lang, "text-expected"),
-        _ => deps.loc.text(ctx.lang, "unexpected"),
+    let text = message.text().filter(|_| !forwarded);
+    let mut notes: Vec<String> = Vec::new();
+    // A message that may carry a secret leaves the chat before anything else happens.
+    if ctx.dialogue.state.expects_secret()
+        && text.is_some()
+        && bot
+            .delete_message(message.chat.id, message.id)
+            .await
+            .is_ok()
+    {
+        notes.push(deps.loc.text(ctx.lang, "secret-deleted"));
+    }
+    let state = ctx.dialogue.state.clone();
+    let note = match (state, text) {
+        (State::EnteringIin, Some(text)) => login::on_iin(&deps, &mut ctx, user_id, text).await?,
+        (State::EnteringCode { cabinet, purpose }, Some(text)) => {
+            login::on_code(&deps, &mut ctx, cabinet, purpose, text).await?
+        }
+        (State::EnteringCode { cabinet, purpose }, None)
+            if message.contact().is_some() && deps.config.allow_contact_verification =>
+        {
+            let contact = message.contact().expect("checked");
+            let contact_user = contact.user_id.map(|u| u.0 as i64);
+            login::on_contact(
+                &deps,
+                &mut ctx,
+                cabinet,
+                purpose,
+                user_id,
+                contact_user,
+                &contact.phone_number,
+            )
+            .await?
+        }
+        (State::NewPassword { cabinet, purpose }, Some(text)) => {
+            login::on_new_password(&deps, &mut ctx, cabinet, purpose, text).await?
+        }
+        (
+            State::RepeatPassword {
+                cabinet,
+                purpose,
+                pending,
+            },
+            Some(text),
+        ) => login::on_repeat_password(&deps, &mut ctx, cabinet, purpose, &pending, text).await?,
+        (State::EnteringPassword { cabinet }, Some(text)) => {
+            login::on_password(&deps, &mut ctx, cabinet, text).await?
+        }
+        (state, None) if state.in_login() && state != State::NoCabinet => {
+            Some(deps.loc.text(ctx.lang, "text-expected"))
+        }
+        _ => Some(deps.loc.text(ctx.lang, "unexpected")),
     };
-    let screen = render(&deps, &ctx).await?.with_note(&note);
-    show(&bot, &mut ctx, screen, Show::New).await?;
-    ctx.save(&deps).await
+    notes.extend(note);
+    let note = (!notes.is_empty()).then(|| notes.join("\n\n"));
+    respond(&bot, &deps, &mut ctx, note, Show::New).await
 }
 
 pub async fn on_callback(bot: KBot, query: CallbackQuery, deps: Deps) -> HandlerResult {
@@ -156,14 +216,19 @@ pub async fn on_callback(bot: KBot, query: CallbackQuery, deps: Deps) -> Handler
     let callback = query.data.as_deref().and_then(Callback::decode);
     let on_screen =
         ctx.is_screen(pressed) && !matches!(message, MaybeInaccessibleMessage::Inaccessible(_));
-    let handled = match callback {
+    let outcome = match callback {
         Some(cb) if on_screen => apply(&deps, &mut ctx, cb).await?,
-        _ => false,
+        _ => Pressed::Stale,
     };
-    if handled {
+    if let Pressed::Toast(toast) = outcome {
+        bot.answer_callback_query(query.id.clone())
+            .text(toast)
+            .await?;
+        return ctx.save(&deps).await;
+    }
+    if let Pressed::Done(note) = outcome {
         bot.answer_callback_query(query.id.clone()).await?;
-        let screen = render(&deps, &ctx).await?;
-        show(&bot, &mut ctx, screen, Show::Edit(pressed)).await?;
+        respond(&bot, &deps, &mut ctx, note, Show::Edit(pressed)).await?;
     } else {
         // Forged, replayed, from an old screen, or pressed twice: say so, and show where the
         // chat really is.
@@ -175,20 +240,24 @@ pub async fn on_callback(bot: KBot, query: CallbackQuery, deps: Deps) -> Handler
         bot.answer_callback_query(query.id.clone())
             .text(deps.loc.text(ctx.lang, "stale-button"))
             .await?;
-        let screen = render(&deps, &ctx).await?;
-        let how = if on_screen {
-            Show::Edit(pressed)
+        let (how, note) = if on_screen {
+            (Show::Edit(pressed), None)
         } else {
-            Show::New
+            (Show::New, Some(deps.loc.text(ctx.lang, "stale-button")))
         };
-        let screen = if on_screen {
-            screen
-        } else {
-            screen.with_note(&deps.loc.text(ctx.lang, "stale-button"))
-        };
-        show(&bot, &mut ctx, screen, how).await?;
+        respond(&bot, &deps, &mut ctx, note, how).await?;
     }
-    ctx.save(&deps).await
+    Ok(())
+}
+
+/// What a button press did.
+enum Pressed {
+    /// The dialogue moved on; show its screen (with the note) in place.
+    Done(Option<String>),
+    /// Nothing to redraw; a short answer on the button.
+    Toast(String),
+    /// The press does not fit the screen.
+    Stale,
 }
 
 /// Applies a button press to the dialogue. `false` when the press does not fit the screen.
@@ -196,8 +265,9 @@ async fn apply(
     deps: &Deps,
     ctx: &mut ChatCtx,
     callback: Callback,
-) -> Result<bool, super::BotError> {
+) -> Result<Pressed, super::BotError> {
     let state = ctx.dialogue.state.clone();
+    let mut note = None;
     match (callback, state) {
         (Callback::Noop, _) => {}
         (Callback::Language(lang), State::ChoosingLanguage { then }) => {
@@ -226,7 +296,7 @@ async fn apply(
         }
         (Callback::Locality(code), State::ChoosingLocality { .. }) => {
             if deps.storage.locality(code.as_str()).await?.is_none() {
-                return Ok(false);
+                return Ok(Pressed::Stale);
             }
             deps.storage
                 .set_chat_locality(ctx.chat_id, Some(code.as_str()), ctx.now)
@@ -234,16 +304,40 @@ async fn apply(
             ctx.locality = Some(code.as_str().to_owned());
             ctx.dialogue.state = State::LocalityChosen;
         }
-        (Callback::ChangeLocality, State::LocalityChosen | State::EnteringIin) => {
+        (
+            Callback::ChangeLocality,
+            State::LocalityChosen | State::EnteringIin | State::NoCabinet,
+        ) => {
             ctx.dialogue.state = State::ChoosingLocality { page: 0 };
         }
-        (Callback::Cabinet, State::LocalityChosen) => ctx.dialogue.state = State::EnteringIin,
+        (Callback::Cabinet, State::LocalityChosen) => {
+            ctx.dialogue.state = if ctx.session.is_some() {
+                State::LoggedIn
+            } else {
+                State::EnteringIin
+            };
+        }
         (Callback::BackToLocality, State::EnteringIin) => {
             ctx.dialogue.state = State::LocalityChosen
         }
-        _ => return Ok(false),
+        (Callback::ReenterIin, State::NoCabinet) => ctx.dialogue.state = State::EnteringIin,
+        (Callback::CodeContinue, State::EnteringCode { .. }) => {
+            return Ok(Pressed::Toast(deps.loc.text(ctx.lang, "code-continue")));
+        }
+        (Callback::ResendCode, State::EnteringCode { cabinet, purpose }) => {
+            note = login::resend_code(deps, ctx, cabinet, purpose).await?;
+        }
+        (Callback::ForgotPassword, State::EnteringPassword { cabinet }) => {
+            note = login::forgot_password(deps, ctx, cabinet).await?;
+        }
+        (Callback::Cancel, state) if state.in_login() => {
+            ctx.dialogue.state = State::LocalityChosen;
+            note = Some(deps.loc.text(ctx.lang, "cancelled"));
+        }
+        (Callback::Logout, State::LoggedIn) => note = login::log_out(deps, ctx).await?,
+        _ => return Ok(Pressed::Stale),
     }
-    Ok(true)
+    Ok(Pressed::Done(note))
 }
 
 /// The parent blocked (or unblocked) the bot in a private chat.

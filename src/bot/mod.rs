@@ -3,6 +3,7 @@
 pub mod callback;
 mod context;
 mod handlers;
+mod login;
 mod schema;
 mod screens;
 pub mod state;
@@ -20,9 +21,11 @@ use teloxide::update_listeners::Polling;
 pub use context::ChatCtx;
 pub use schema::schema;
 
+use crate::auth::Hasher;
 use crate::config::Config;
 use crate::domain::Language;
 use crate::i18n::Localizer;
+use crate::notify::sms::SmsSender;
 use crate::storage::{Storage, StorageError};
 
 /// The bot as Kabinet talks to Telegram: HTML texts, Telegram's limits kept by the sender.
@@ -36,6 +39,8 @@ pub struct Deps {
     pub config: Arc<Config>,
     /// The bot's username, for texts that point to it.
     pub bot_username: Arc<str>,
+    pub hasher: Hasher,
+    pub sms: SmsSender,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +51,8 @@ pub enum BotError {
     Telegram(#[from] teloxide::RequestError),
     #[error("texts: {0}")]
     Texts(#[from] crate::i18n::I18nError),
+    #[error("passwords: {0}")]
+    Auth(#[from] crate::auth::AuthError),
 }
 
 pub type HandlerResult = Result<(), BotError>;
@@ -96,8 +103,17 @@ pub struct RunningBot {
 impl RunningBot {
     /// Stops taking updates, lets the ones in hand finish, and waits for the task.
     pub async fn stop(self) {
-        if let Ok(done) = self.shutdown.shutdown() {
-            done.await;
+        // A dispatcher that has not started running yet refuses the token ("idle"): wait for
+        // it to start, or it would start afterwards and never stop.
+        loop {
+            match self.shutdown.shutdown() {
+                Ok(done) => {
+                    done.await;
+                    break;
+                }
+                Err(_) if self.task.is_finished() => break,
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
         }
         let _ = self.task.await;
     }
@@ -138,13 +154,17 @@ pub async fn start_polling(
 }
 
 /// Starts the whole bot: texts, the Bot API client, the command menus, the dispatcher.
+///
+/// `sms` is where confirmation codes go: [`SmsSender::from_config`], or a capture in tests.
 pub async fn launch(
     config: Arc<Config>,
     storage: Storage,
     token: &str,
     poll_timeout: Duration,
+    sms: SmsSender,
 ) -> Result<RunningBot, BotError> {
     let loc = Arc::new(Localizer::embedded()?);
+    let hasher = Hasher::new(config.argon2)?;
     let bot = build_bot(&config, token);
     let me = bot.get_me().await?;
     register_commands(&bot, &loc, config.default_language).await?;
@@ -153,6 +173,8 @@ pub async fn launch(
         loc,
         config,
         bot_username: me.username().into(),
+        hasher,
+        sms,
     };
     Ok(start_polling(bot, deps, poll_timeout).await?)
 }

@@ -67,6 +67,92 @@ pub async fn render(deps: &Deps, ctx: &ChatCtx) -> Result<Screen, BotError> {
                 None => locality_list(deps, lang, 0).await?,
             }
         }
+        State::NoCabinet => {
+            let name = match &ctx.locality {
+                Some(code) => deps
+                    .storage
+                    .locality(code)
+                    .await?
+                    .map(|l| l.name(lang).to_owned()),
+                None => None,
+            };
+            Screen {
+                text: loc.format(
+                    lang,
+                    "no-cabinet",
+                    &[("locality", escape(&name.unwrap_or_default()).into())],
+                ),
+                keyboard: InlineKeyboardMarkup::new([
+                    vec![button(
+                        loc.text(lang, "button-reenter-iin"),
+                        Callback::ReenterIin,
+                    )],
+                    vec![button(
+                        loc.text(lang, "button-change-locality"),
+                        Callback::ChangeLocality,
+                    )],
+                ]),
+            }
+        }
+        State::EnteringCode { cabinet, .. } => {
+            let phone = deps
+                .storage
+                .cabinet(*cabinet)
+                .await?
+                .and_then(|c| crate::domain::Phone::parse(&c.phone).ok())
+                .map(|p| p.masked())
+                .unwrap_or_default();
+            let minutes = (deps.config.otp.ttl.as_secs() / 60).max(1) as i64;
+            Screen {
+                text: loc.format(
+                    lang,
+                    "code-sent",
+                    &[("phone", phone.into()), ("minutes", minutes.into())],
+                ),
+                keyboard: InlineKeyboardMarkup::new([
+                    vec![button(
+                        loc.text(lang, "button-continue"),
+                        Callback::CodeContinue,
+                    )],
+                    vec![button(
+                        loc.text(lang, "button-resend-code"),
+                        Callback::ResendCode,
+                    )],
+                    vec![button(loc.text(lang, "button-cancel"), Callback::Cancel)],
+                ]),
+            }
+        }
+        State::NewPassword { .. } => Screen {
+            text: loc.text(lang, "password-new-prompt"),
+            keyboard: InlineKeyboardMarkup::new([vec![button(
+                loc.text(lang, "button-cancel"),
+                Callback::Cancel,
+            )]]),
+        },
+        State::RepeatPassword { .. } => Screen {
+            text: loc.text(lang, "password-repeat-prompt"),
+            keyboard: InlineKeyboardMarkup::new([vec![button(
+                loc.text(lang, "button-cancel"),
+                Callback::Cancel,
+            )]]),
+        },
+        State::EnteringPassword { .. } => Screen {
+            text: loc.text(lang, "password-prompt"),
+            keyboard: InlineKeyboardMarkup::new([
+                vec![button(
+                    loc.text(lang, "button-forgot-password"),
+                    Callback::ForgotPassword,
+                )],
+                vec![button(loc.text(lang, "button-cancel"), Callback::Cancel)],
+            ]),
+        },
+        State::LoggedIn => Screen {
+            text: loc.text(lang, "logged-in"),
+            keyboard: InlineKeyboardMarkup::new([vec![button(
+                loc.text(lang, "button-logout"),
+                Callback::Logout,
+            )]]),
+        },
         State::EnteringIin => Screen {
             text: loc.text(lang, "iin-prompt"),
             keyboard: InlineKeyboardMarkup::new([
@@ -153,6 +239,26 @@ pub enum Show {
     Edit(MessageId),
     /// A new message at the bottom of the chat (after the parent wrote something).
     New,
+}
+
+/// Offers Telegram's «share my phone» button under the code screen (a reply keyboard needs
+/// a message of its own; it hides itself once used).
+pub async fn offer_contact(bot: &KBot, ctx: &ChatCtx, deps: &Deps) -> HandlerResult {
+    use teloxide::types::{KeyboardButton, KeyboardMarkup};
+    let keyboard =
+        KeyboardMarkup::new([[
+            KeyboardButton::new(deps.loc.text(ctx.lang, "button-share-phone"))
+                .request(teloxide::types::ButtonRequest::Contact),
+        ]])
+        .one_time_keyboard()
+        .resize_keyboard();
+    bot.send_message(
+        ChatId(ctx.chat_id),
+        deps.loc.text(ctx.lang, "contact-prompt"),
+    )
+    .reply_markup(keyboard)
+    .await?;
+    Ok(())
 }
 
 /// Puts `screen` in the chat and makes it the current screen.

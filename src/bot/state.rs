@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::OtpPurpose;
+
 /// What the chat's current screen is.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(tag = "s", rename_all = "snake_case")]
@@ -18,6 +20,41 @@ pub enum State {
     LocalityChosen,
     /// The IIN prompt.
     EnteringIin,
+    /// No cabinet for that IIN in the locality (the memo's explanation).
+    NoCabinet,
+    /// A code was sent by SMS; waiting for it (or the phone shared as a contact).
+    EnteringCode { cabinet: i64, purpose: OtpPurpose },
+    /// The code was right: the new password, first time.
+    NewPassword { cabinet: i64, purpose: OtpPurpose },
+    /// The new password again. `pending` is the Argon2 hash of the first entry, never the
+    /// password itself.
+    RepeatPassword {
+        cabinet: i64,
+        purpose: OtpPurpose,
+        pending: String,
+    },
+    /// A returning parent's password.
+    EnteringPassword { cabinet: i64 },
+    /// In the cabinet.
+    LoggedIn,
+}
+
+impl State {
+    /// States whose text input is a secret: the message is deleted as soon as it is read.
+    pub fn expects_secret(&self) -> bool {
+        matches!(
+            self,
+            State::EnteringCode { .. }
+                | State::NewPassword { .. }
+                | State::RepeatPassword { .. }
+                | State::EnteringPassword { .. }
+        )
+    }
+
+    /// States that belong to a login in progress or done; `/cancel` leaves them.
+    pub fn in_login(&self) -> bool {
+        self.expects_secret() || matches!(self, State::EnteringIin | State::NoCabinet)
+    }
 }
 
 /// Where the language choice leads.

@@ -112,6 +112,8 @@ pub struct TestBot {
     pub sim: kabinet::sim::Simulator,
     pub db: TestDb,
     pub config: std::sync::Arc<kabinet::config::Config>,
+    /// Every SMS the bot sent, as the `log` provider prints it.
+    pub sms: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     bot: Option<kabinet::bot::RunningBot>,
 }
 
@@ -140,6 +142,7 @@ impl TestBot {
             sim,
             db,
             config,
+            sms: Default::default(),
             bot: None,
         };
         test.launch().await;
@@ -152,10 +155,29 @@ impl TestBot {
             self.db.storage.clone(),
             kabinet::sim::TOKEN,
             std::time::Duration::from_millis(500),
+            {
+                let sms = self.sms.clone();
+                kabinet::notify::sms::SmsSender::Log(std::sync::Arc::new(move |line: &str| {
+                    sms.lock().unwrap().push(line.to_owned());
+                }))
+            },
         )
         .await
         .expect("the bot starts");
         self.bot = Some(bot);
+    }
+
+    /// Restarts the bot with these configuration keys (on top of the defaults).
+    pub async fn reconfigure(&mut self, vars: &[(&str, &str)]) {
+        let mut map: std::collections::HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        map.insert("TELEGRAM_API_URL".into(), self.sim.api_url().to_string());
+        self.config = std::sync::Arc::new(
+            kabinet::config::Config::from_vars(&map).expect("test configuration"),
+        );
+        self.restart().await;
     }
 
     /// Stops the bot and starts a new one on the same database and simulator.
@@ -164,6 +186,16 @@ impl TestBot {
             bot.stop().await;
         }
         self.launch().await;
+    }
+
+    /// The code in the newest SMS.
+    pub fn last_code(&self) -> String {
+        let sms = self.sms.lock().unwrap();
+        let last = sms.last().expect("an SMS was sent");
+        last.split(|c: char| !c.is_ascii_digit())
+            .rfind(|w| w.len() == 6)
+            .expect("a code in the SMS")
+            .to_owned()
     }
 
     pub fn storage(&self) -> &Storage {
@@ -215,4 +247,32 @@ macro_rules! bot_stories {
             }
         }
     )+};
+}
+
+/// Everything the process logs, at every level, for tests that check what logs never hold.
+pub fn captured_logs() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer: Arc<Mutex<Vec<u8>>> = Arc::default();
+        let writer = buffer.clone();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("trace,hyper=info,hyper_util=info,reqwest=info,sqlx=info,h2=info")
+            .with_writer(move || CaptureWriter(writer.clone()))
+            .try_init();
+        buffer
+    })
+    .clone()
+}
+
+struct CaptureWriter(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CaptureWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

@@ -1,0 +1,392 @@
+//! Logging in (SPEC §1.2): the IIN, the confirmation code by SMS (or the shared contact), the
+//! new password twice, the returning parent's password, lockouts, «forgot password».
+//!
+//! Each step takes the chat's context, moves its dialogue on and returns the note the parent
+//! reads above the next screen. Secrets never reach the dialogue or the logs: the password's
+//! first entry is kept only as its hash, codes only as hashes in the database.
+
+use chrono::Duration;
+use fluent_bundle::FluentValue;
+
+use super::state::State;
+use super::{BotError, ChatCtx, Deps};
+use crate::auth::{new_code, parse_code};
+use crate::domain::{Iin, LocalityCode, OtpPurpose, Password, Phone};
+use crate::storage::{Cabinet, SessionEnd};
+
+type Note = Result<Option<String>, BotError>;
+
+fn text(deps: &Deps, ctx: &ChatCtx, id: &str) -> Option<String> {
+    Some(deps.loc.text(ctx.lang, id))
+}
+
+fn text_with(
+    deps: &Deps,
+    ctx: &ChatCtx,
+    id: &str,
+    args: &[(&str, FluentValue<'_>)],
+) -> Option<String> {
+    Some(deps.loc.format(ctx.lang, id, args))
+}
+
+fn std_to_chrono(d: std::time::Duration) -> Duration {
+    Duration::from_std(d).unwrap_or(Duration::MAX)
+}
+
+/// The IIN typed at the prompt.
+pub async fn on_iin(deps: &Deps, ctx: &mut ChatCtx, user_id: i64, input: &str) -> Note {
+    let iin = match Iin::parse(input) {
+        Ok(iin) => iin,
+        Err(reason) => {
+            let count = input.chars().filter(char::is_ascii_digit).count() as i64;
+            let reason = deps
+                .loc
+                .format(ctx.lang, reason.message_id(), &[("count", count.into())]);
+            return Ok(text_with(
+                deps,
+                ctx,
+                "iin-invalid",
+                &[("reason", reason.into())],
+            ));
+        }
+    };
+    let limits = deps.config.login;
+    let allowed = deps
+        .storage
+        .rate_limit_hit(
+            &format!("iin:{user_id}"),
+            limits.iin_lookup_limit,
+            limits.iin_lookup_window,
+            ctx.now,
+        )
+        .await?;
+    if !allowed {
+        let minutes = (limits.iin_lookup_window.as_secs() / 60) as i64;
+        return Ok(text_with(
+            deps,
+            ctx,
+            "iin-lookups-limited",
+            &[("minutes", minutes.into())],
+        ));
+    }
+    let Some(locality) = ctx
+        .locality
+        .as_deref()
+        .and_then(|c| LocalityCode::parse(c).ok())
+    else {
+        ctx.dialogue.state = State::ChoosingLocality { page: 0 };
+        return Ok(None);
+    };
+    tracing::info!(iin = %iin.masked(), locality = %locality, "IIN look-up");
+    match deps.storage.find_cabinet(&locality, &iin).await? {
+        None => {
+            ctx.dialogue.state = State::NoCabinet;
+            Ok(None)
+        }
+        Some(cabinet) if cabinet.password_hash.is_some() => {
+            ctx.dialogue.state = State::EnteringPassword {
+                cabinet: cabinet.id,
+            };
+            Ok(locked_note(deps, ctx, &cabinet))
+        }
+        Some(cabinet) => send_code(deps, ctx, &cabinet, OtpPurpose::Login).await,
+    }
+}
+
+fn locked_note(deps: &Deps, ctx: &ChatCtx, cabinet: &Cabinet) -> Option<String> {
+    let until = cabinet.locked_until.filter(|u| *u > ctx.now)?;
+    let until = deps.loc.date_time(ctx.lang, until, deps.config.timezone);
+    text_with(deps, ctx, "locked", &[("until", until.into())])
+}
+
+/// Sends a new code for `purpose` to the cabinet's phone, keeping the resend pause and the
+/// daily limit. Moves the dialogue to the code prompt.
+pub async fn send_code(
+    deps: &Deps,
+    ctx: &mut ChatCtx,
+    cabinet: &Cabinet,
+    purpose: OtpPurpose,
+) -> Note {
+    let otp = deps.config.otp;
+    ctx.dialogue.state = State::EnteringCode {
+        cabinet: cabinet.id,
+        purpose,
+    };
+    let last = deps.storage.latest_otp(cabinet.id, purpose).await?;
+    let live = last
+        .as_ref()
+        .filter(|l| l.consumed_at.is_none() && l.expires_at > ctx.now);
+    // The daily cap first: waiting a minute would not help.
+    let sent_today = deps
+        .storage
+        .otps_sent_since(cabinet.id, ctx.now - Duration::hours(24))
+        .await?;
+    if sent_today >= i64::from(otp.daily_limit) {
+        if live.is_none() {
+            ctx.dialogue.state = State::LocalityChosen;
+        }
+        return Ok(text(deps, ctx, "code-daily-limit"));
+    }
+    if let Some(live) = live {
+        let ready_at = live.created_at + std_to_chrono(otp.resend_after);
+        if ready_at > ctx.now {
+            let seconds = (ready_at - ctx.now).num_seconds().max(1);
+            return Ok(text_with(
+                deps,
+                ctx,
+                "code-resend-wait",
+                &[("seconds", seconds.into())],
+            ));
+        }
+    }
+    let Ok(phone) = Phone::parse(&cabinet.phone) else {
+        return Err(crate::storage::StorageError::Corrupt(
+            "a cabinet's phone does not parse".into(),
+        )
+        .into());
+    };
+    let code = new_code();
+    let hash = deps.hasher.hash_code(&code).await?;
+    deps.storage
+        .create_otp(cabinet.id, purpose, phone.as_str(), &hash, otp.ttl, ctx.now)
+        .await?;
+    let sms = deps
+        .loc
+        .format(ctx.lang, "sms-code", &[("code", code.into())]);
+    if deps.sms.send(&phone, &sms).await.is_err() {
+        return Ok(text(deps, ctx, "sms-failed"));
+    }
+    tracing::info!(cabinet = cabinet.id, purpose = %purpose, to = %phone.masked(), "confirmation code sent");
+    ctx.code_sent = true;
+    Ok(None)
+}
+
+/// A code typed at the code prompt.
+pub async fn on_code(
+    deps: &Deps,
+    ctx: &mut ChatCtx,
+    cabinet: i64,
+    purpose: OtpPurpose,
+    input: &str,
+) -> Note {
+    let max = i64::from(deps.config.otp.max_attempts);
+    let Some(otp) = deps.storage.latest_otp(cabinet, purpose).await? else {
+        return Ok(text(deps, ctx, "code-expired"));
+    };
+    if otp.consumed_at.is_some() || otp.expires_at <= ctx.now {
+        return Ok(text(deps, ctx, "code-expired"));
+    }
+    if otp.attempts >= max {
+        return Ok(text(deps, ctx, "code-too-many"));
+    }
+    let Some(code) = parse_code(input) else {
+        return Ok(text(deps, ctx, "code-format"));
+    };
+    if deps.hasher.verify_code(&code, &otp.code_hash).await? {
+        if !deps.storage.consume_otp(otp.id, ctx.now).await? {
+            return Ok(text(deps, ctx, "code-expired"));
+        }
+        ctx.dialogue.state = State::NewPassword { cabinet, purpose };
+        return Ok(None);
+    }
+    let attempts = deps.storage.record_otp_attempt(otp.id).await?;
+    let left = (max - attempts).max(0);
+    if left == 0 {
+        return Ok(text(deps, ctx, "code-too-many"));
+    }
+    Ok(text_with(deps, ctx, "code-wrong", &[("left", left.into())]))
+}
+
+/// The phone shared with Telegram's contact button, instead of the code.
+pub async fn on_contact(
+    deps: &Deps,
+    ctx: &mut ChatCtx,
+    cabinet: i64,
+    purpose: OtpPurpose,
+    sender_id: i64,
+    contact_user: Option<i64>,
+    phone: &str,
+) -> Note {
+    if contact_user != Some(sender_id) {
+        return Ok(text(deps, ctx, "contact-not-own"));
+    }
+    let Some(record) = deps.storage.cabinet(cabinet).await? else {
+        ctx.dialogue.state = State::LocalityChosen;
+        return Ok(None);
+    };
+    match Phone::parse(phone) {
+        Ok(shared) if shared.as_str() == record.phone => {
+            ctx.dialogue.state = State::NewPassword { cabinet, purpose };
+            Ok(None)
+        }
+        _ => Ok(text(deps, ctx, "contact-mismatch")),
+    }
+}
+
+/// The new password, first entry.
+pub async fn on_new_password(
+    deps: &Deps,
+    ctx: &mut ChatCtx,
+    cabinet: i64,
+    purpose: OtpPurpose,
+    input: &str,
+) -> Note {
+    let Some(record) = deps.storage.cabinet(cabinet).await? else {
+        ctx.dialogue.state = State::LocalityChosen;
+        return Ok(None);
+    };
+    let (Ok(iin), Ok(phone)) = (Iin::parse(&record.iin), Phone::parse(&record.phone)) else {
+        return Err(crate::storage::StorageError::Corrupt(
+            "a cabinet's IIN or phone does not parse".into(),
+        )
+        .into());
+    };
+    match Password::parse(input, &iin, &phone) {
+        Err(reason) => Ok(text_with(
+            deps,
+            ctx,
+            reason.message_id(),
+            &[
+                ("min", (crate::domain::MIN_PASSWORD_CHARS as i64).into()),
+                ("max", (crate::domain::MAX_PASSWORD_CHARS as i64).into()),
+            ],
+        )),
+        Ok(password) => {
+            let pending = deps.hasher.hash_password(&password).await?;
+            ctx.dialogue.state = State::RepeatPassword {
+                cabinet,
+                purpose,
+                pending,
+            };
+            Ok(None)
+        }
+    }
+}
+
+/// The new password, second entry: on a match the password is set and the parent is in.
+pub async fn on_repeat_password(
+    deps: &Deps,
+    ctx: &mut ChatCtx,
+    cabinet: i64,
+    purpose: OtpPurpose,
+    pending: &str,
+    input: &str,
+) -> Note {
+    if !deps.hasher.verify_password(input, pending).await? {
+        ctx.dialogue.state = State::NewPassword { cabinet, purpose };
+        return Ok(text(deps, ctx, "password-mismatch"));
+    }
+    deps.storage
+        .set_password_hash(cabinet, pending, ctx.now)
+        .await?;
+    // A new password ends every other chat's session of this cabinet.
+    let ended = deps
+        .storage
+        .end_cabinet_sessions(
+            cabinet,
+            Some(ctx.chat_id),
+            SessionEnd::PasswordChanged,
+            ctx.now,
+        )
+        .await?;
+    tracing::info!(cabinet, purpose = %purpose, other_sessions_ended = ended, "password set");
+    log_in(deps, ctx, cabinet).await?;
+    Ok(text(deps, ctx, "password-set"))
+}
+
+/// A returning parent's password.
+pub async fn on_password(deps: &Deps, ctx: &mut ChatCtx, cabinet: i64, input: &str) -> Note {
+    let Some(record) = deps.storage.cabinet(cabinet).await? else {
+        ctx.dialogue.state = State::LocalityChosen;
+        return Ok(None);
+    };
+    if let Some(note) = locked_note(deps, ctx, &record) {
+        return Ok(Some(note));
+    }
+    let Some(stored) = record.password_hash.as_deref() else {
+        return send_code(deps, ctx, &record, OtpPurpose::Login).await;
+    };
+    if deps.hasher.verify_password(input, stored).await? {
+        deps.storage.record_login_success(cabinet).await?;
+        log_in(deps, ctx, cabinet).await?;
+        tracing::info!(cabinet, "logged in");
+        return Ok(None);
+    }
+    let login = deps.config.login;
+    let failure = deps
+        .storage
+        .record_login_failure(cabinet, login.max_failures, login.lockout, ctx.now)
+        .await?;
+    tracing::info!(
+        cabinet,
+        failures = failure.failures,
+        locked = failure.locked_until.is_some(),
+        "wrong password"
+    );
+    if let Some(until) = failure.locked_until {
+        let until = deps.loc.date_time(ctx.lang, until, deps.config.timezone);
+        return Ok(text_with(deps, ctx, "locked", &[("until", until.into())]));
+    }
+    let left = i64::from(login.max_failures) - failure.failures;
+    Ok(text_with(
+        deps,
+        ctx,
+        "password-wrong",
+        &[("left", left.into())],
+    ))
+}
+
+async fn log_in(deps: &Deps, ctx: &mut ChatCtx, cabinet: i64) -> Result<(), BotError> {
+    let session = deps
+        .storage
+        .start_session(ctx.chat_id, cabinet, ctx.now)
+        .await?;
+    // Pushes follow the language of the chat the parent uses.
+    deps.storage
+        .set_chat_language(ctx.chat_id, ctx.lang, ctx.now)
+        .await?;
+    ctx.session = Some(crate::storage::LiveSession {
+        id: session,
+        cabinet_id: cabinet,
+        last_seen_at: ctx.now,
+    });
+    ctx.dialogue.state = State::LoggedIn;
+    Ok(())
+}
+
+/// «Forgot password?»: a code by SMS, then a new password.
+pub async fn forgot_password(deps: &Deps, ctx: &mut ChatCtx, cabinet: i64) -> Note {
+    let Some(record) = deps.storage.cabinet(cabinet).await? else {
+        ctx.dialogue.state = State::LocalityChosen;
+        return Ok(None);
+    };
+    send_code(deps, ctx, &record, OtpPurpose::Reset).await
+}
+
+/// «Resend code».
+pub async fn resend_code(
+    deps: &Deps,
+    ctx: &mut ChatCtx,
+    cabinet: i64,
+    purpose: OtpPurpose,
+) -> Note {
+    let Some(record) = deps.storage.cabinet(cabinet).await? else {
+        ctx.dialogue.state = State::LocalityChosen;
+        return Ok(None);
+    };
+    let note = send_code(deps, ctx, &record, purpose).await?;
+    Ok(note.or_else(|| text(deps, ctx, "code-resent")))
+}
+
+/// `/logout` and the «Шығу» button.
+pub async fn log_out(deps: &Deps, ctx: &mut ChatCtx) -> Note {
+    if ctx.session.is_none() {
+        return Ok(text(deps, ctx, "logout-not-logged-in"));
+    }
+    deps.storage
+        .end_chat_session(ctx.chat_id, SessionEnd::Logout, ctx.now)
+        .await?;
+    ctx.session = None;
+    ctx.dialogue.state = State::LocalityChosen;
+    Ok(text(deps, ctx, "logged-out"))
+}
