@@ -1,0 +1,171 @@
+//! The SMS providers against a fake gateway over HTTP.
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use kabinet::config::{Secret, SmsConfig};
+use kabinet::domain::Phone;
+use kabinet::notify::sms::{SmsError, SmsSender};
+use serde_json::{Value, json};
+
+#[derive(Default)]
+struct Gateway {
+    /// Answers to give, in order; 200 once they run out.
+    statuses: Vec<u16>,
+    received: Vec<(Option<String>, String)>,
+}
+
+type Shared = Arc<Mutex<Gateway>>;
+
+async fn http_gateway(State(g): State<Shared>, headers: HeaderMap, body: String) -> StatusCode {
+    let mut g = g.lock().unwrap();
+    let auth = headers
+        .get("authorization")
+        .map(|v| v.to_str().unwrap().to_owned());
+    g.received.push((auth, body));
+    let status = if g.statuses.is_empty() {
+        200
+    } else {
+        g.statuses.remove(0)
+    };
+    StatusCode::from_u16(status).unwrap()
+}
+
+async fn mobizon_gateway(
+    State(g): State<Shared>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+    body: String,
+) -> axum::Json<Value> {
+    let mut g = g.lock().unwrap();
+    g.received.push((query.get("apiKey").cloned(), body));
+    let code = if g.statuses.is_empty() {
+        0
+    } else {
+        g.statuses.remove(0)
+    };
+    axum::Json(
+        json!({"code": code, "data": {"messageId": "1"}, "message": if code == 0 { "" } else { "Invalid recipient" }}),
+    )
+}
+
+async fn serve(router: Router) -> url::Url {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    url::Url::parse(&format!("http://{addr}/sms")).unwrap()
+}
+
+fn phone() -> Phone {
+    Phone::parse("8 701 123 45 45").unwrap()
+}
+
+#[tokio::test]
+async fn http_provider_posts_json_with_the_token_and_retries_on_5xx() {
+    let gateway: Shared = Arc::new(Mutex::new(Gateway {
+        statuses: vec![502, 503],
+        ..Default::default()
+    }));
+    let url = serve(
+        Router::new()
+            .route("/sms", post(http_gateway))
+            .with_state(gateway.clone()),
+    )
+    .await;
+    let sms = SmsSender::from_config(&SmsConfig::Http {
+        url: url.clone(),
+        token: Some(Secret::new("gw-token-123")),
+    });
+    sms.send(&phone(), "Жеке кабинет: растау коды 123456.")
+        .await
+        .unwrap();
+    let g = gateway.lock().unwrap();
+    assert_eq!(g.received.len(), 3, "two 5xx, then success");
+    let (auth, body) = &g.received[2];
+    assert_eq!(auth.as_deref(), Some("Bearer gw-token-123"));
+    let body: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(
+        body,
+        json!({"to": "+77011234545", "text": "Жеке кабинет: растау коды 123456."})
+    );
+}
+
+#[tokio::test]
+async fn http_provider_gives_up_on_4xx_and_after_three_5xx() {
+    let gateway: Shared = Arc::new(Mutex::new(Gateway {
+        statuses: vec![400],
+        ..Default::default()
+    }));
+    let url = serve(
+        Router::new()
+            .route("/sms", post(http_gateway))
+            .with_state(gateway.clone()),
+    )
+    .await;
+    let sms = SmsSender::from_config(&SmsConfig::Http { url, token: None });
+    assert!(matches!(
+        sms.send(&phone(), "x").await,
+        Err(SmsError::Refused(_))
+    ));
+    assert_eq!(
+        gateway.lock().unwrap().received.len(),
+        1,
+        "a 4xx is not retried"
+    );
+    gateway.lock().unwrap().statuses = vec![500, 500, 500, 500];
+    assert!(matches!(
+        sms.send(&phone(), "x").await,
+        Err(SmsError::Unreachable(_))
+    ));
+    assert_eq!(gateway.lock().unwrap().received.len(), 4, "three attempts");
+}
+
+#[tokio::test]
+async fn mobizon_provider_speaks_its_api() {
+    let gateway: Shared = Arc::default();
+    let url = serve(
+        Router::new()
+            .route("/sms/service/message/sendsmsmessage", post(mobizon_gateway))
+            .with_state(gateway.clone()),
+    )
+    .await;
+    let sms = SmsSender::from_config(&SmsConfig::Mobizon {
+        api_url: url,
+        api_key: Secret::new("kz-key-1"),
+    });
+    sms.send(&phone(), "Личный кабинет: код 654321")
+        .await
+        .unwrap();
+    {
+        let g = gateway.lock().unwrap();
+        let (key, body) = &g.received[0];
+        assert_eq!(key.as_deref(), Some("kz-key-1"));
+        let form: std::collections::HashMap<String, String> =
+            url::form_urlencoded::parse(body.as_bytes())
+                .into_owned()
+                .collect();
+        assert_eq!(form["recipient"], "77011234545", "digits only");
+        assert_eq!(form["text"], "Личный кабинет: код 654321");
+    }
+    gateway.lock().unwrap().statuses = vec![100];
+    sms.send(&phone(), "x")
+        .await
+        .expect("100 is accepted for background sending");
+    gateway.lock().unwrap().statuses = vec![1];
+    assert!(matches!(
+        sms.send(&phone(), "x").await,
+        Err(SmsError::Refused(_))
+    ));
+}
+
+#[tokio::test]
+async fn an_unreachable_gateway_is_an_error_not_a_hang() {
+    let url = url::Url::parse("http://127.0.0.1:9/sms").unwrap();
+    let sms = SmsSender::from_config(&SmsConfig::Http { url, token: None });
+    assert!(matches!(
+        sms.send(&phone(), "x").await,
+        Err(SmsError::Unreachable(_))
+    ));
+}
