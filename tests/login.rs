@@ -136,7 +136,7 @@ async fn first_login_in_kazakh(t: &mut TestBot) {
         inside.text
     );
     assert!(
-        inside.text.ends_with("✅ Сіз Жеке кабинеттесіз."),
+        inside.text.ends_with("Бөлімді таңдаңыз:"),
         "{}",
         inside.text
     );
@@ -191,11 +191,7 @@ async fn first_login_in_russian_then_returning(t: &mut TestBot) {
         say(&mut chat, "Жаркое лето в Шымкенте").await;
         say(&mut chat, "Жаркое лето в Шымкенте").await
     };
-    assert!(
-        inside.text.ends_with("✅ Вы в Личном кабинете."),
-        "{}",
-        inside.text
-    );
+    assert!(inside.text.ends_with("Выберите раздел:"), "{}", inside.text);
     chat.send_text("/logout");
     let out = chat.next().await.unwrap();
     assert!(
@@ -224,11 +220,7 @@ async fn first_login_in_russian_then_returning(t: &mut TestBot) {
         wrong.text
     );
     let right = say(&mut chat, "Жаркое лето в Шымкенте").await;
-    assert!(
-        right.text.ends_with("✅ Вы в Личном кабинете."),
-        "{}",
-        right.text
-    );
+    assert!(right.text.ends_with("Выберите раздел:"), "{}", right.text);
     assert_eq!(
         t.sms.lock().unwrap().len(),
         1,
@@ -409,7 +401,7 @@ async fn every_password_rule_has_its_message(t: &mut TestBot) {
         say(&mut chat, "Алма ағашы гүлдеді")
             .await
             .text
-            .ends_with("✅ Вы в Личном кабинете.")
+            .ends_with("Выберите раздел:")
     );
 }
 
@@ -458,7 +450,7 @@ async fn lockout_and_its_end(t: &mut TestBot) {
         say(&mut chat, PASSWORD)
             .await
             .text
-            .ends_with("✅ Сіз Жеке кабинеттесіз.")
+            .ends_with("Бөлімді таңдаңыз:")
     );
     let c = t
         .storage()
@@ -486,7 +478,7 @@ async fn forgot_password_ends_the_other_chats(t: &mut TestBot) {
         say(&mut laptop, "Жаңа құпиясөз 2027")
             .await
             .text
-            .ends_with("✅ Сіз Жеке кабинеттесіз.")
+            .ends_with("Бөлімді таңдаңыз:")
     );
     assert!(
         t.storage()

@@ -2,7 +2,7 @@
 //! carries fits Telegram's 64 bytes, and nothing else is trusted: a press that does not
 //! decode, or does not fit the chat's current screen, is answered as stale.
 
-use crate::domain::{Language, LocalityCode};
+use crate::domain::{Channel, Language, LocalityCode};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Callback {
@@ -21,6 +21,58 @@ pub enum Callback {
     ForgotPassword,
     Cancel,
     Logout,
+    /// The main menu.
+    Menu,
+    /// «Артқа»: the screen before.
+    Back,
+    Section(Section),
+    /// A page of the current list.
+    Page(u32),
+    OpenApplication(i64),
+    OpenReferral(i64),
+    OpenEvent(i64),
+    /// A child's file, by the child's place in the cabinet's list.
+    OpenFile(u32),
+    /// A child's attendance in a month (`yyyymm`).
+    Attendance {
+        child: u32,
+        year: i32,
+        month: u32,
+    },
+    ToggleChannel(Channel),
+    ChangeLanguage,
+}
+
+/// The five sections of the cabinet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Feed,
+    Applications,
+    Referrals,
+    Files,
+    Settings,
+}
+
+impl Section {
+    const ALL: [(Section, &'static str); 5] = [
+        (Section::Feed, "feed"),
+        (Section::Applications, "apps"),
+        (Section::Referrals, "refs"),
+        (Section::Files, "files"),
+        (Section::Settings, "set"),
+    ];
+
+    fn code(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(s, _)| *s == self)
+            .map(|(_, c)| *c)
+            .expect("listed")
+    }
+
+    fn parse(code: &str) -> Option<Section> {
+        Self::ALL.iter().find(|(_, c)| *c == code).map(|(s, _)| *s)
+    }
 }
 
 impl Callback {
@@ -39,6 +91,19 @@ impl Callback {
             Callback::ForgotPassword => "forgot".into(),
             Callback::Cancel => "cancel".into(),
             Callback::Logout => "logout".into(),
+            Callback::Menu => "menu".into(),
+            Callback::Back => "back".into(),
+            Callback::Section(s) => format!("sec:{}", s.code()),
+            Callback::Page(p) => format!("pg:{p}"),
+            Callback::OpenApplication(id) => format!("app:{id}"),
+            Callback::OpenReferral(id) => format!("ref:{id}"),
+            Callback::OpenEvent(id) => format!("ev:{id}"),
+            Callback::OpenFile(child) => format!("kid:{child}"),
+            Callback::Attendance { child, year, month } => {
+                format!("att:{child}:{year:04}{month:02}")
+            }
+            Callback::ToggleChannel(c) => format!("ch:{}", c.as_str()),
+            Callback::ChangeLanguage => "setlang".into(),
         };
         debug_assert!(
             data.len() <= 64,
@@ -64,6 +129,31 @@ impl Callback {
             ("forgot", "") => Callback::ForgotPassword,
             ("cancel", "") => Callback::Cancel,
             ("logout", "") => Callback::Logout,
+            ("menu", "") => Callback::Menu,
+            ("back", "") => Callback::Back,
+            ("sec", s) => Callback::Section(Section::parse(s)?),
+            ("pg", p) => Callback::Page(p.parse().ok()?),
+            ("app", id) => Callback::OpenApplication(id.parse().ok().filter(|i| *i > 0)?),
+            ("ref", id) => Callback::OpenReferral(id.parse().ok().filter(|i| *i > 0)?),
+            ("ev", id) => Callback::OpenEvent(id.parse().ok().filter(|i| *i > 0)?),
+            ("kid", c) => Callback::OpenFile(c.parse().ok()?),
+            ("att", rest) => {
+                let (child, ym) = rest.split_once(':')?;
+                if ym.len() != 6 {
+                    return None;
+                }
+                let (year, month) = (ym[..4].parse().ok()?, ym[4..].parse().ok()?);
+                if !(1..=12).contains(&month) {
+                    return None;
+                }
+                Callback::Attendance {
+                    child: child.parse().ok()?,
+                    year,
+                    month,
+                }
+            }
+            ("ch", c) => Callback::ToggleChannel(Channel::parse(c).ok()?),
+            ("setlang", "") => Callback::ChangeLanguage,
             _ => return None,
         })
     }
@@ -89,6 +179,21 @@ mod tests {
             Callback::ForgotPassword,
             Callback::Cancel,
             Callback::Logout,
+            Callback::Menu,
+            Callback::Back,
+            Callback::Section(Section::Files),
+            Callback::Page(12),
+            Callback::OpenApplication(i64::MAX),
+            Callback::OpenReferral(7),
+            Callback::OpenEvent(9),
+            Callback::OpenFile(2),
+            Callback::Attendance {
+                child: 1,
+                year: 2026,
+                month: 11,
+            },
+            Callback::ToggleChannel(Channel::Sms),
+            Callback::ChangeLanguage,
         ];
         for cb in all {
             let data = cb.encode();

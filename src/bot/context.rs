@@ -76,7 +76,7 @@ impl ChatCtx {
                 deps.storage.touch_session(session.id, self.now).await?;
             }
         }
-        if self.session.is_none() && self.dialogue.state == State::LoggedIn {
+        if self.session.is_none() && self.dialogue.state.in_cabinet() {
             self.dialogue.state = State::LocalityChosen;
             self.notice = Some("session-ended");
         }

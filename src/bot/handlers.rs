@@ -4,12 +4,12 @@ use teloxide::prelude::*;
 use teloxide::types::{ChatMemberUpdated, MaybeInaccessibleMessage};
 use teloxide::utils::command::BotCommands;
 
-use super::callback::Callback;
+use super::callback::{Callback, Section};
 use super::login;
 use super::screens::{Show, render, show};
 use super::state::{AfterLanguage, State};
 use super::{ChatCtx, Deps, HandlerResult, KBot};
-use crate::domain::{Language, LocalityCode};
+use crate::domain::{Channel, Language, LocalityCode};
 
 /// The commands of SPEC §1.9. Their descriptions come from the locales.
 #[derive(BotCommands, Clone, Debug, PartialEq)]
@@ -228,6 +228,10 @@ pub async fn on_callback(bot: KBot, query: CallbackQuery, deps: Deps) -> Handler
     }
     if let Pressed::Done(note) = outcome {
         bot.answer_callback_query(query.id.clone()).await?;
+        if let Some(Callback::Language(lang)) = query.data.as_deref().and_then(Callback::decode) {
+            // The chat's command menu follows its language at once.
+            super::set_chat_commands(&bot, &deps.loc, ChatId(ctx.chat_id), lang).await?;
+        }
         respond(&bot, &deps, &mut ctx, note, Show::Edit(pressed)).await?;
     } else {
         // Forged, replayed, from an old screen, or pressed twice: say so, and show where the
@@ -334,7 +338,104 @@ async fn apply(
             ctx.dialogue.state = State::LocalityChosen;
             note = Some(deps.loc.text(ctx.lang, "cancelled"));
         }
-        (Callback::Logout, State::LoggedIn) => note = login::log_out(deps, ctx).await?,
+        (Callback::Logout, state) if state.in_cabinet() => note = login::log_out(deps, ctx).await?,
+        (Callback::Menu, state) if state.in_cabinet() => ctx.dialogue.state = State::LoggedIn,
+        (Callback::Back, state) if state.in_cabinet() => ctx.dialogue.state = state.back(),
+        (Callback::Section(section), state) if state.in_cabinet() => {
+            ctx.dialogue.state = match section {
+                Section::Feed => State::Feed { page: 0 },
+                Section::Applications => State::Applications { page: 0 },
+                Section::Referrals => State::Referrals { page: 0 },
+                Section::Files => State::Files,
+                Section::Settings => State::Settings,
+            };
+        }
+        (Callback::Page(page), State::Feed { .. }) => ctx.dialogue.state = State::Feed { page },
+        (Callback::Page(page), State::Applications { .. }) => {
+            ctx.dialogue.state = State::Applications { page }
+        }
+        (Callback::Page(page), State::Referrals { .. }) => {
+            ctx.dialogue.state = State::Referrals { page }
+        }
+        (Callback::OpenApplication(id), state) if state.in_cabinet() => {
+            let page = if let State::Applications { page } = state {
+                page
+            } else {
+                0
+            };
+            ctx.dialogue.state = State::Application { id, page };
+        }
+        (Callback::OpenReferral(id), state) if state.in_cabinet() => {
+            let page = if let State::Referrals { page } = state {
+                page
+            } else {
+                0
+            };
+            ctx.dialogue.state = State::Referral { id, page };
+        }
+        (Callback::OpenEvent(id), State::Feed { .. }) => {
+            let Some(cabinet) = ctx.cabinet_id() else {
+                return Ok(Pressed::Stale);
+            };
+            // Re-authorised: only an event of this cabinet opens.
+            let Some(event) = deps.storage.event(cabinet, id).await? else {
+                return Ok(Pressed::Stale);
+            };
+            ctx.dialogue.state = match (event.referral_id, event.application_id, event.child_iin) {
+                (Some(referral), _, _) => State::Referral {
+                    id: referral,
+                    page: 0,
+                },
+                (None, Some(application), _) => State::Application {
+                    id: application,
+                    page: 0,
+                },
+                (None, None, Some(child)) => {
+                    let children = deps.storage.children(cabinet).await?;
+                    match children.iter().position(|c| c.iin == child) {
+                        Some(i) => State::File { child: i as u32 },
+                        None => return Ok(Pressed::Stale),
+                    }
+                }
+                _ => return Ok(Pressed::Stale),
+            };
+        }
+        (Callback::OpenFile(child), State::Files) => ctx.dialogue.state = State::File { child },
+        (
+            Callback::Attendance { child, year, month },
+            State::File { .. } | State::Attendance { .. },
+        ) => {
+            ctx.dialogue.state = State::Attendance { child, year, month };
+        }
+        (Callback::ToggleChannel(channel), State::Settings) => {
+            let Some(cabinet) = ctx.cabinet_id() else {
+                return Ok(Pressed::Stale);
+            };
+            let Some(c) = deps.storage.cabinet(cabinet).await? else {
+                return Ok(Pressed::Stale);
+            };
+            let (mut telegram, mut sms, mut email) =
+                (c.notify_telegram, c.notify_sms, c.notify_email);
+            match channel {
+                Channel::Telegram => telegram = !telegram,
+                Channel::Sms => sms = !sms,
+                Channel::Email if deps.config.smtp.is_some() && c.email.is_some() => email = !email,
+                Channel::Email => return Ok(Pressed::Stale),
+            }
+            if !(telegram || sms || email) {
+                return Ok(Pressed::Toast(deps.loc.text(ctx.lang, "channel-last-one")));
+            }
+            deps.storage
+                .set_channels(cabinet, telegram, sms, email, ctx.now)
+                .await?;
+        }
+        (Callback::ChangeLanguage, State::Settings) => {
+            ctx.dialogue.state = State::ChoosingLanguage {
+                then: AfterLanguage::Return {
+                    state: Box::new(State::Settings),
+                },
+            };
+        }
         _ => return Ok(Pressed::Stale),
     }
     Ok(Pressed::Done(note))

@@ -1,5 +1,6 @@
 //! The Telegram bot: the handler tree, the dialogue, the screens.
 
+mod cabinet;
 pub mod callback;
 mod context;
 mod handlers;
@@ -69,6 +70,28 @@ pub fn build_bot(config: &Config, token: &str) -> KBot {
     Throttle::new_spawn(bot, limits).parse_mode(ParseMode::Html)
 }
 
+fn commands(loc: &Localizer, lang: Language) -> Vec<BotCommand> {
+    ["start", "menu", "language", "logout", "cancel", "help"]
+        .into_iter()
+        .map(|c| BotCommand::new(c, loc.text(lang, &format!("command-{c}"))))
+        .collect()
+}
+
+/// The command menu of one chat, in the language it chose.
+pub async fn set_chat_commands(
+    bot: &KBot,
+    loc: &Localizer,
+    chat: ChatId,
+    lang: Language,
+) -> Result<(), teloxide::RequestError> {
+    bot.set_my_commands(commands(loc, lang))
+        .scope(BotCommandScope::Chat {
+            chat_id: chat.into(),
+        })
+        .await?;
+    Ok(())
+}
+
 /// Registers the command menu in both languages (and the default language for everyone
 /// else), so each parent sees it in their own language.
 pub async fn register_commands(
@@ -76,23 +99,20 @@ pub async fn register_commands(
     loc: &Localizer,
     default: Language,
 ) -> Result<(), teloxide::RequestError> {
-    let commands = |lang: Language| -> Vec<BotCommand> {
-        ["start", "menu", "language", "logout", "cancel", "help"]
-            .into_iter()
-            .map(|c| BotCommand::new(c, loc.text(lang, &format!("command-{c}"))))
-            .collect()
-    };
     for lang in Language::ALL {
-        bot.set_my_commands(commands(lang))
+        bot.set_my_commands(commands(loc, lang))
             .scope(BotCommandScope::Default)
             .language_code(lang.code())
             .await?;
     }
-    bot.set_my_commands(commands(default))
+    bot.set_my_commands(commands(loc, default))
         .scope(BotCommandScope::Default)
         .await?;
     Ok(())
 }
+
+/// How long a stop waits for the updates in hand.
+pub const STOP_GRACE: Duration = Duration::from_secs(15);
 
 /// A running bot: its task, and the token that stops it.
 pub struct RunningBot {
@@ -101,21 +121,26 @@ pub struct RunningBot {
 }
 
 impl RunningBot {
-    /// Stops taking updates, lets the ones in hand finish, and waits for the task.
+    /// Stops taking updates, lets the ones in hand finish, and waits for the task — at most
+    /// [`STOP_GRACE`]; past that the task is aborted so the process can still exit.
     pub async fn stop(self) {
-        // A dispatcher that has not started running yet refuses the token ("idle"): wait for
-        // it to start, or it would start afterwards and never stop.
-        loop {
-            match self.shutdown.shutdown() {
-                Ok(done) => {
-                    done.await;
-                    break;
+        let RunningBot { shutdown, task } = self;
+        let graceful = async {
+            // A dispatcher that has not started running yet refuses the token ("idle"): wait
+            // for it to start, or it would start afterwards and never stop.
+            loop {
+                match shutdown.shutdown() {
+                    Ok(done) => break done.await,
+                    Err(_) if task.is_finished() => break,
+                    Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
                 }
-                Err(_) if self.task.is_finished() => break,
-                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
             }
+        };
+        if tokio::time::timeout(STOP_GRACE, graceful).await.is_err() {
+            tracing::warn!("the bot did not stop within {STOP_GRACE:?}; aborting it");
+            task.abort();
         }
-        let _ = self.task.await;
+        let _ = task.await;
     }
 }
 

@@ -34,7 +34,12 @@ fn button(text: impl Into<String>, callback: Callback) -> InlineKeyboardButton {
 }
 
 /// The screen of the chat's current state.
-pub async fn render(deps: &Deps, ctx: &ChatCtx) -> Result<Screen, BotError> {
+pub async fn render(deps: &Deps, ctx: &mut ChatCtx) -> Result<Screen, BotError> {
+    if ctx.dialogue.state.in_cabinet()
+        && let Some(cabinet) = ctx.cabinet_id()
+    {
+        return super::cabinet::render(deps, ctx, cabinet).await;
+    }
     let loc = &deps.loc;
     let lang = ctx.lang;
     Ok(match &ctx.dialogue.state {
@@ -146,13 +151,6 @@ pub async fn render(deps: &Deps, ctx: &ChatCtx) -> Result<Screen, BotError> {
                 vec![button(loc.text(lang, "button-cancel"), Callback::Cancel)],
             ]),
         },
-        State::LoggedIn => Screen {
-            text: loc.text(lang, "logged-in"),
-            keyboard: InlineKeyboardMarkup::new([vec![button(
-                loc.text(lang, "button-logout"),
-                Callback::Logout,
-            )]]),
-        },
         State::EnteringIin => Screen {
             text: loc.text(lang, "iin-prompt"),
             keyboard: InlineKeyboardMarkup::new([
@@ -166,6 +164,8 @@ pub async fn render(deps: &Deps, ctx: &ChatCtx) -> Result<Screen, BotError> {
                 )],
             ]),
         },
+        // Cabinet screens without a session are left by ChatCtx::load before rendering.
+        _ => language_screen(deps, lang, false),
     })
 }
 

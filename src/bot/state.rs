@@ -13,9 +13,13 @@ pub enum State {
     #[default]
     New,
     /// The greeting with the language choice. `then` is where the choice leads.
-    ChoosingLanguage { then: AfterLanguage },
+    ChoosingLanguage {
+        then: AfterLanguage,
+    },
     /// The list of localities, at a page.
-    ChoosingLocality { page: u32 },
+    ChoosingLocality {
+        page: u32,
+    },
     /// A locality is chosen: its name and the «Жеке кабинет» button.
     LocalityChosen,
     /// The IIN prompt.
@@ -23,9 +27,15 @@ pub enum State {
     /// No cabinet for that IIN in the locality (the memo's explanation).
     NoCabinet,
     /// A code was sent by SMS; waiting for it (or the phone shared as a contact).
-    EnteringCode { cabinet: i64, purpose: OtpPurpose },
+    EnteringCode {
+        cabinet: i64,
+        purpose: OtpPurpose,
+    },
     /// The code was right: the new password, first time.
-    NewPassword { cabinet: i64, purpose: OtpPurpose },
+    NewPassword {
+        cabinet: i64,
+        purpose: OtpPurpose,
+    },
     /// The new password again. `pending` is the Argon2 hash of the first entry, never the
     /// password itself.
     RepeatPassword {
@@ -34,9 +44,39 @@ pub enum State {
         pending: String,
     },
     /// A returning parent's password.
-    EnteringPassword { cabinet: i64 },
-    /// In the cabinet.
+    EnteringPassword {
+        cabinet: i64,
+    },
+    /// In the cabinet: the main menu.
     LoggedIn,
+    Feed {
+        page: u32,
+    },
+    Applications {
+        page: u32,
+    },
+    Application {
+        id: i64,
+        page: u32,
+    },
+    Referrals {
+        page: u32,
+    },
+    Referral {
+        id: i64,
+        page: u32,
+    },
+    Files,
+    /// A child's personal file; `child` is the child's place in the cabinet's list.
+    File {
+        child: u32,
+    },
+    Attendance {
+        child: u32,
+        year: i32,
+        month: u32,
+    },
+    Settings,
 }
 
 impl State {
@@ -49,6 +89,34 @@ impl State {
                 | State::RepeatPassword { .. }
                 | State::EnteringPassword { .. }
         )
+    }
+
+    /// Screens that show the cabinet: they need a live session.
+    pub fn in_cabinet(&self) -> bool {
+        matches!(
+            self,
+            State::LoggedIn
+                | State::Feed { .. }
+                | State::Applications { .. }
+                | State::Application { .. }
+                | State::Referrals { .. }
+                | State::Referral { .. }
+                | State::Files
+                | State::File { .. }
+                | State::Attendance { .. }
+                | State::Settings
+        )
+    }
+
+    /// The screen «Артқа» leads to.
+    pub fn back(&self) -> State {
+        match self {
+            State::Application { page, .. } => State::Applications { page: *page },
+            State::Referral { page, .. } => State::Referrals { page: *page },
+            State::File { .. } => State::Files,
+            State::Attendance { child, .. } => State::File { child: *child },
+            _ => State::LoggedIn,
+        }
     }
 
     /// States that belong to a login in progress or done; `/cancel` leaves them.

@@ -35,6 +35,22 @@ fn chrono_duration(d: Duration) -> chrono::Duration {
 }
 
 impl Storage {
+    /// Turns the notification channels on or off.
+    pub async fn set_channels(
+        &self,
+        cabinet_id: i64,
+        telegram: bool,
+        sms: bool,
+        email: bool,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        on_pool!(self, pool => sqlx::query(
+            "UPDATE cabinets SET notify_telegram = $1, notify_sms = $2, notify_email = $3, updated_at = $4 WHERE id = $5")
+            .bind(telegram).bind(sms).bind(email).bind(now).bind(cabinet_id)
+            .execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
     pub async fn set_password_hash(
         &self,
         cabinet_id: i64,

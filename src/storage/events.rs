@@ -73,8 +73,10 @@ macro_rules! record_event {
 }
 pub(crate) use record_event;
 
-const EVENT_COLUMNS: &str =
-    "id, cabinet_id, kind, application_id, referral_id, child_iin, details, occurred_at, read_at";
+const EVENT_SELECT: &str = "SELECT e.id, e.cabinet_id, e.kind, e.application_id, e.referral_id, e.child_iin, \
+    e.details, e.occurred_at, e.read_at, a.number AS application_number, r.number AS referral_number \
+    FROM events e LEFT JOIN applications a ON a.id = e.application_id \
+    LEFT JOIN referrals r ON r.id = e.referral_id";
 
 impl Storage {
     /// Records an event outside any other change (the referral reminder, tests).
@@ -85,8 +87,7 @@ impl Storage {
     /// The feed: newest first.
     pub async fn feed(&self, cabinet_id: i64, offset: i64, limit: i64) -> Result<Vec<Event>> {
         let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE cabinet_id = $1 \
-             ORDER BY occurred_at DESC, id DESC LIMIT $2 OFFSET $3"
+            "{EVENT_SELECT} WHERE e.cabinet_id = $1 ORDER BY e.occurred_at DESC, e.id DESC LIMIT $2 OFFSET $3"
         );
         Ok(on_pool!(self, pool => sqlx::query_as(&sql)
             .bind(cabinet_id).bind(limit).bind(offset).fetch_all(pool).await)?)
@@ -119,7 +120,7 @@ impl Storage {
 
     /// The event with this id if it belongs to the cabinet.
     pub async fn event(&self, cabinet_id: i64, id: i64) -> Result<Option<Event>> {
-        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = $1 AND cabinet_id = $2");
+        let sql = format!("{EVENT_SELECT} WHERE e.id = $1 AND e.cabinet_id = $2");
         Ok(
             on_pool!(self, pool => sqlx::query_as(&sql).bind(id).bind(cabinet_id).fetch_optional(pool).await)?,
         )

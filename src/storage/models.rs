@@ -214,6 +214,8 @@ pub struct Event {
     pub details: String,
     pub occurred_at: DateTime<Utc>,
     pub read_at: Option<DateTime<Utc>>,
+    pub application_number: Option<String>,
+    pub referral_number: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]

@@ -472,7 +472,7 @@ impl Storage {
                         application_id: None,
                         referral_id: None,
                         child_iin: Some(f.child_iin.as_str().to_owned()),
-                        details: json!({ "club": club.id.as_str() }),
+                        details: json!({ "club": club.id.as_str(), "name_kk": club.name_kk, "name_ru": club.name_ru }),
                         occurred_at: now,
                         dedup_key: format!("club:{}:{}:{}", f.child_iin.as_str(), club.id, now.timestamp_micros()),
                     };

@@ -124,7 +124,8 @@ impl TestBot {
 
     /// Starts with extra configuration keys.
     pub async fn start_with(db: TestDb, vars: &[(&str, &str)]) -> TestBot {
-        kabinet::demo::load(&db.storage, kabinet::clock::now())
+        // At the demo's own date, so its dates stay where the tests expect them.
+        kabinet::demo::load(&db.storage, demo_now())
             .await
             .expect("demo data loads");
         let sim = kabinet::sim::Simulator::start(kabinet::sim::SimConfig::default())
@@ -222,6 +223,13 @@ impl TestBot {
     }
 }
 
+/// Fails a story that hangs, instead of hanging the whole run.
+pub async fn within_time<T>(story: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(std::time::Duration::from_secs(240), story)
+        .await
+        .expect("the story finished within 4 minutes")
+}
+
 /// Runs each bot story (an async fn taking `&mut TestBot`) on SQLite and on PostgreSQL.
 #[macro_export]
 macro_rules! bot_stories {
@@ -231,8 +239,8 @@ macro_rules! bot_stories {
             async fn sqlite() {
                 let db = $crate::common::TestDb::sqlite().await;
                 let mut bot = $crate::common::TestBot::start(db).await;
-                super::$name(&mut bot).await;
-                bot.stop().await;
+                $crate::common::within_time(super::$name(&mut bot)).await;
+                $crate::common::within_time(bot.stop()).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -242,8 +250,8 @@ macro_rules! bot_stories {
                     return;
                 };
                 let mut bot = $crate::common::TestBot::start(db).await;
-                super::$name(&mut bot).await;
-                bot.stop().await;
+                $crate::common::within_time(super::$name(&mut bot)).await;
+                $crate::common::within_time(bot.stop()).await;
             }
         }
     )+};

@@ -1,0 +1,58 @@
+# Кабинет: мәзір және бөлімдер.
+
+## Кабинет
+menu = <b>Жеке кабинет</b> · { $name }
+
+    Бөлімді таңдаңыз:
+not-found = Бұл жазба табылмады.
+queue-position = { $status } ({ $position }-орын)
+feed-empty = Әзірге оқиғалар жоқ. Өтініштеріңіздің мәртебесі өзгергенде осында көресіз.
+button-open-number = № { $number } ашу
+applications-empty = Әзірге өтініштер жоқ.
+application-card = <b>Өтініш № { $number }</b>
+    Бала: { $child } ({ $birth })
+    Түрі: { $kind }
+    Қалаған қабылдау күні: { $desired }
+    Оқыту тілі: { $language }
+    Берілген күні: { $submitted }
+    Мәртебесі: <b>{ $status }</b>
+instruction-kk = қазақ тілі
+instruction-ru = орыс тілі
+label-privilege = Жеңілдік
+label-institutions = Таңдалған ұйымдар (қалау ретімен)
+label-history = Мәртебе тарихы
+history-earlier = тағы { $count } ерте жазба
+button-open-referral = 📨 Жолдаманы ашу
+referrals-empty = Әзірге жолдамалар жоқ.
+referral-card = <b>Жолдама № { $number }</b>
+    Бала: { $child }
+    Ұйым: { $institution }
+    Мекенжайы: { $address }
+    Топ / сынып: { $group }
+    Берілген күні: { $issued }
+    Жарамдылық мерзімі: { $until } ({ $validity })
+    Мәртебесі: <b>{ $status }</b>
+    Өтініш: № { $application }
+referral-expired-mark = мерзімі өтті
+button-open-application = 📝 Өтініш № { $number }
+files-empty = Әзірге жеке іс-құжаттар жоқ.
+label-born = Туған күні: { $date }
+file-placement = { $institution }, { $group } ({ $since } бастап)
+file-no-placement = Ұйым туралы мәлімет әзірге түспеді.
+label-clubs = Үйірмелер
+clubs-empty = Үйірмелер жоқ.
+button-attendance = 📅 Сабаққа қатысу
+attendance-empty = Бұл айда сабаққа қатысу туралы мәлімет жоқ.
+attendance-summary = Келді: { $present } · Келмеді: { $absent } · Себепті: { $excused }
+    Қатысу үлесі: { $share }%
+label-last-days = Соңғы күндер
+settings = <b>Баптаулар</b>
+
+    Негізгі телефон: { $phone }
+    Электрондық пошта: { $email }
+    Тіл: { $language }
+
+    Хабарлама арналары (басу арқылы қосыңыз немесе өшіріңіз):
+email-none = көрсетілмеген
+button-language = 🌐 Тілді ауыстыру
+channel-last-one = Кемінде бір арна қосулы болуы керек.

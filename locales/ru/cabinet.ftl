@@ -1,0 +1,62 @@
+# Кабинет: меню и разделы.
+
+## Кабинет
+menu = <b>Личный кабинет</b> · { $name }
+
+    Выберите раздел:
+not-found = Эта запись не найдена.
+queue-position = { $status } ({ $position }-е место)
+feed-empty = Событий пока нет. Когда статус ваших заявлений изменится, вы увидите это здесь.
+button-open-number = Открыть № { $number }
+applications-empty = Заявлений пока нет.
+application-card = <b>Заявление № { $number }</b>
+    Ребёнок: { $child } ({ $birth })
+    Вид: { $kind }
+    Желаемая дата зачисления: { $desired }
+    Язык обучения: { $language }
+    Подано: { $submitted }
+    Статус: <b>{ $status }</b>
+instruction-kk = казахский
+instruction-ru = русский
+label-privilege = Льгота
+label-institutions = Выбранные организации (по приоритету)
+label-history = История статусов
+history-earlier = { $count ->
+    [one] ещё { $count } ранняя запись
+    [few] ещё { $count } ранние записи
+   *[other] ещё { $count } ранних записей
+}
+button-open-referral = 📨 Открыть направление
+referrals-empty = Направлений пока нет.
+referral-card = <b>Направление № { $number }</b>
+    Ребёнок: { $child }
+    Организация: { $institution }
+    Адрес: { $address }
+    Группа / класс: { $group }
+    Выдано: { $issued }
+    Действует до: { $until } ({ $validity })
+    Статус: <b>{ $status }</b>
+    Заявление: № { $application }
+referral-expired-mark = срок истёк
+button-open-application = 📝 Заявление № { $number }
+files-empty = Личных дел пока нет.
+label-born = Дата рождения: { $date }
+file-placement = { $institution }, { $group } (с { $since })
+file-no-placement = Сведения об организации пока не поступили.
+label-clubs = Кружки
+clubs-empty = Кружков нет.
+button-attendance = 📅 Посещаемость
+attendance-empty = За этот месяц сведений о посещаемости нет.
+attendance-summary = Был: { $present } · Не был: { $absent } · По уважительной причине: { $excused }
+    Доля посещений: { $share }%
+label-last-days = Последние дни
+settings = <b>Настройки</b>
+
+    Основной телефон: { $phone }
+    Электронная почта: { $email }
+    Язык: { $language }
+
+    Каналы уведомлений (нажмите, чтобы включить или выключить):
+email-none = не указана
+button-language = 🌐 Сменить язык
+channel-last-one = Хотя бы один канал должен оставаться включённым.

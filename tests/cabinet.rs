@@ -1,0 +1,358 @@
+//! The cabinet's sections for a logged-in parent, through the simulator, on the demo data.
+
+mod common;
+
+use common::TestBot;
+use kabinet::domain::{Iin, Language, LocalityCode};
+use kabinet::sim::{ChatHandle, MessageView};
+
+bot_stories! {
+    menu_feed_and_reading,
+    applications_and_their_cards,
+    referrals_with_days_left_and_expired,
+    files_clubs_and_attendance_by_month,
+    settings_channels,
+    forged_and_stale_buttons_show_nothing_of_another_parent,
+}
+
+/// A chat logged into a demo parent's cabinet (the session made directly: login has its own
+/// tests), at the main menu.
+async fn logged_in(
+    t: &TestBot,
+    chat_id: i64,
+    lang: Language,
+    locality: &str,
+    iin: &str,
+) -> (ChatHandle, MessageView) {
+    let s = t.storage();
+    let now = kabinet::clock::now();
+    let cabinet = s
+        .find_cabinet(
+            &LocalityCode::parse(locality).unwrap(),
+            &Iin::parse(iin).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    s.ensure_chat(
+        chat_id,
+        chat_id,
+        lang,
+        r#"{"state":{"s":"logged_in"}}"#,
+        now,
+    )
+    .await
+    .unwrap();
+    s.set_chat_locality(chat_id, Some(locality), now)
+        .await
+        .unwrap();
+    s.start_session(chat_id, cabinet.id, now).await.unwrap();
+    let mut chat = t.sim.private_chat(chat_id, "Parent", Some(lang.code()));
+    chat.send_text("/menu");
+    let menu = chat.next().await.unwrap();
+    (chat, menu)
+}
+
+async fn press(chat: &mut ChatHandle, label: &str) -> MessageView {
+    chat.press(label).unwrap();
+    chat.next().await.unwrap()
+}
+
+async fn menu_feed_and_reading(t: &mut TestBot) {
+    let (mut chat, menu) = logged_in(t, 801, Language::Kk, "almaty", "900315412348").await;
+    assert!(
+        menu.text
+            .starts_with("Жеке кабинет · Сейітова Айгерім Нұрланқызы"),
+        "{}",
+        menu.text
+    );
+    assert_eq!(
+        menu.labels(),
+        [
+            "🔔 Оқиғалар таспасы (11 жаңа)",
+            "📝 Менің өтініштерім",
+            "📨 Менің жолдамаларым",
+            "📁 Жеке іс-құжаттарым",
+            "⚙️ Баптаулар",
+            "Шығу"
+        ]
+    );
+    let feed = press(&mut chat, "🔔 Оқиғалар таспасы (11 жаңа)").await;
+    assert_eq!(feed.message_id, menu.message_id, "edited in place");
+    assert!(
+        feed.text.starts_with("Оқиғалар таспасы · 1/3"),
+        "{}",
+        feed.text
+    );
+    // Newest first (the clubs recorded at import), in Almaty time.
+    assert!(
+        feed.text
+            .contains("🆕 24 қараша 2026 ж., 09:00\nЖолдама берілді · № ALM-R-2026-0451"),
+        "{}",
+        feed.text
+    );
+    let clubs = feed.text.find("Үйірмеге жазылды · Шахмат").unwrap();
+    assert!(clubs < feed.text.find("Жолдама берілді").unwrap());
+    assert!(feed.labels().contains(&"1/3") && feed.labels().contains(&"›"));
+    let second = press(&mut chat, "›").await;
+    assert!(second.text.starts_with("Оқиғалар таспасы · 2/3"));
+    let menu = press(&mut chat, "Мәзір").await;
+    assert_eq!(
+        menu.labels()[0],
+        "🔔 Оқиғалар таспасы (1 жаңа)",
+        "the third page is not seen yet"
+    );
+    press(&mut chat, "🔔 Оқиғалар таспасы (1 жаңа)").await;
+    press(&mut chat, "›").await;
+    let third = press(&mut chat, "›").await;
+    assert!(
+        third.text.starts_with("Оқиғалар таспасы · 3/3"),
+        "{}",
+        third.text
+    );
+    let menu = press(&mut chat, "Мәзір").await;
+    assert_eq!(
+        menu.labels()[0],
+        "🔔 Оқиғалар таспасы",
+        "everything shown is read"
+    );
+    // The button on an event opens its card.
+    press(&mut chat, "🔔 Оқиғалар таспасы").await;
+    let card = press(&mut chat, "№ ALM-R-2026-0451 ашу").await;
+    assert!(
+        card.text.starts_with("Жолдама № ALM-R-2026-0451"),
+        "{}",
+        card.text
+    );
+}
+
+async fn applications_and_their_cards(t: &mut TestBot) {
+    let (mut chat, _) = logged_in(t, 802, Language::Ru, "almaty", "900315412348").await;
+    let list = press(&mut chat, "📝 Мои заявления").await;
+    assert!(
+        list.text.starts_with(
+            "Мои заявления\n\n№ ALM-2026-007731 — Сейітова Аяла Ерболқызы\nКружок · Зачислен"
+        ),
+        "{}",
+        list.text
+    );
+    assert!(
+        list.text.contains(
+            "№ ALM-2026-000137 — Сейітов Әли Ерболұлы\nДетский сад · В очереди (37-е место)"
+        ),
+        "{}",
+        list.text
+    );
+    let card = press(&mut chat, "№ ALM-2026-000137").await;
+    for line in [
+        "Заявление № ALM-2026-000137",
+        "Ребёнок: Сейітов Әли Ерболұлы (10 июня 2021 г.)",
+        "Вид: Детский сад",
+        "Желаемая дата зачисления: 1 сентября 2027 г.",
+        "Язык обучения: казахский",
+        "Подано: 10 марта 2026 г., 10:15",
+        "Статус: В очереди (37-е место)",
+        "1. Детский сад №12 «Балапан»\n2. Детский сад №45 «Куншуак»",
+        "• 12 марта 2026 г., 14:30 — В очереди (52-е место)",
+        "Кезек жылжыды / Очередь продвинулась",
+    ] {
+        assert!(card.text.contains(line), "{line:?} in {}", card.text);
+    }
+    assert_eq!(card.labels(), ["‹ Назад", "Меню"], "no referral yet");
+    let back = press(&mut chat, "‹ Назад").await;
+    assert!(back.text.starts_with("Мои заявления"));
+    let issued = press(&mut chat, "№ ALM-2026-004512").await;
+    assert!(issued.labels().contains(&"📨 Открыть направление"));
+    let referral = press(&mut chat, "📨 Открыть направление").await;
+    assert!(referral.text.starts_with("Направление № ALM-R-2026-0451"));
+    let app = press(&mut chat, "📝 Заявление № ALM-2026-004512").await;
+    assert!(app.text.starts_with("Заявление № ALM-2026-004512"));
+}
+
+async fn referrals_with_days_left_and_expired(t: &mut TestBot) {
+    let (mut chat, _) = logged_in(t, 803, Language::Ru, "astana", "861120343215").await;
+    let list = press(&mut chat, "📨 Мои направления").await;
+    assert!(
+        list.text.contains(
+            "№ AST-R-2026-1102 — Жақсыбеков Тимур Ерланұлы\nДетский сад №7 «Айголек» · Отозвано"
+        ),
+        "{}",
+        list.text
+    );
+    let card = press(&mut chat, "№ AST-R-2026-0907").await;
+    assert!(card.text.contains("Действует до: "), "{}", card.text);
+    assert!(card.text.contains("(срок истёк)"), "{}", card.text);
+    assert!(card.text.contains("Статус: Истёк срок"));
+    assert!(card.text.contains("Адрес: Астана, Тұран даңғылы, 37"));
+}
+
+async fn files_clubs_and_attendance_by_month(t: &mut TestBot) {
+    let (mut chat, _) = logged_in(t, 804, Language::Ru, "astana", "861120343215").await;
+    let files = press(&mut chat, "📁 Личные дела").await;
+    assert_eq!(
+        files.labels(),
+        [
+            "Жақсыбеков Тимур Ерланұлы",
+            "Жақсыбекова Дана Ерланқызы",
+            "Меню"
+        ]
+    );
+    let dana = press(&mut chat, "Жақсыбекова Дана Ерланқызы").await;
+    assert!(
+        dana.text
+            .contains("Детский сад №7 «Айголек», Ересек топ «Жұлдыз»"),
+        "{}",
+        dana.text
+    );
+    // The club's name carries <, > and &: it renders as written.
+    assert!(
+        dana.text
+            .contains("• Робототехника <Junior> & Код — Ким Виктория\n  Сб 10:00–11:30"),
+        "{}",
+        dana.text
+    );
+    let timur = {
+        press(&mut chat, "‹ Назад").await;
+        press(&mut chat, "Жақсыбеков Тимур Ерланұлы").await
+    };
+    assert!(
+        timur
+            .text
+            .contains("Сведения об организации пока не поступили.")
+            && timur.text.contains("Кружков нет.")
+    );
+    press(&mut chat, "‹ Назад").await;
+    press(&mut chat, "Жақсыбекова Дана Ерланқызы").await;
+    let month = press(&mut chat, "📅 Посещаемость").await;
+    let today = kabinet::clock::now()
+        .with_timezone(&chrono_tz::Asia::Almaty)
+        .date_naive();
+    let _ = today;
+    // Back to October 2026 (the demo's first month), whatever month it is now.
+    let mut view = month;
+    for _ in 0..24 {
+        if view.text.contains("Октябрь 2026") {
+            break;
+        }
+        let previous = view
+            .labels()
+            .into_iter()
+            .find(|l| l.starts_with('‹') && l != &"‹ Назад")
+            .unwrap()
+            .to_owned();
+        view = press(&mut chat, &previous).await;
+    }
+    assert!(view.text.contains("Октябрь 2026"), "{}", view.text);
+    // 22 weekdays in October 2026; the demo marks every day whose pattern is 0 absent, 5 excused.
+    let days = kabinet::demo::document()["attendance"][2]["records"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let october: Vec<_> = days
+        .iter()
+        .filter(|d| d["date"].as_str().unwrap().starts_with("2026-10"))
+        .collect();
+    let count = |s: &str| october.iter().filter(|d| d["status"] == s).count();
+    let (present, absent, excused) = (count("present"), count("absent"), count("excused"));
+    assert_eq!(present + absent + excused, 22);
+    let share = (present * 100 + 11) / 22;
+    let summary = format!(
+        "Был: {present} · Не был: {absent} · По уважительной причине: {excused}\nДоля посещений: {share}%"
+    );
+    assert!(view.text.contains(&summary), "{summary} in {}", view.text);
+    assert!(
+        view.text.contains("Последние дни\n30 октября — "),
+        "{}",
+        view.text
+    );
+}
+
+async fn settings_channels(t: &mut TestBot) {
+    let (mut chat, _) = logged_in(t, 805, Language::Kk, "almaty", "900315412348").await;
+    let settings = press(&mut chat, "⚙️ Баптаулар").await;
+    assert!(
+        settings.text.contains("Негізгі телефон: +7 701 *** ** 45"),
+        "{}",
+        settings.text
+    );
+    assert!(
+        settings
+            .text
+            .contains("Электрондық пошта: aigerim.seitova@example.kz")
+    );
+    assert_eq!(
+        settings.labels()[..2],
+        ["✅ Telegram", "⬜ SMS"],
+        "e-mail is offered only when SMTP is set"
+    );
+    let on = press(&mut chat, "⬜ SMS").await;
+    assert_eq!(on.labels()[..2], ["✅ Telegram", "✅ SMS"]);
+    press(&mut chat, "✅ Telegram").await;
+    let refused = chat.press("✅ SMS").unwrap();
+    chat.settle(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        chat.callback_answer(&refused),
+        Some(Some("Кемінде бір арна қосулы болуы керек.".into()))
+    );
+    let c = t
+        .storage()
+        .fetch_i64(
+            "SELECT COUNT(*) FROM cabinets WHERE notify_sms = TRUE AND notify_telegram = FALSE",
+        )
+        .await
+        .unwrap();
+    assert_eq!(c, 1);
+    press(&mut chat, "🌐 Тілді ауыстыру").await;
+    let ru = press(&mut chat, "🇷🇺 Русский").await;
+    assert!(ru.text.starts_with("Настройки"), "{}", ru.text);
+}
+
+async fn forged_and_stale_buttons_show_nothing_of_another_parent(t: &mut TestBot) {
+    let (mut chat, menu) = logged_in(t, 806, Language::Ru, "almaty", "900315412348").await;
+    let erlans: i64 = t
+        .storage()
+        .fetch_i64("SELECT id FROM applications WHERE number = 'AST-2026-001204'")
+        .await
+        .unwrap();
+    let erlans_referral: i64 = t
+        .storage()
+        .fetch_i64("SELECT id FROM referrals WHERE number = 'AST-R-2026-0907'")
+        .await
+        .unwrap();
+    for data in [format!("app:{erlans}"), format!("ref:{erlans_referral}")] {
+        let screen = press(&mut chat, "📝 Мои заявления").await;
+        chat.press_data(screen.message_id, &data).unwrap();
+        let answer = chat.next().await.unwrap();
+        assert!(
+            answer.text.starts_with("Эта запись не найдена."),
+            "{data}: {}",
+            answer.text
+        );
+        assert!(
+            !answer.text.contains("AST-") && !answer.text.contains("Жақсыбек"),
+            "{}",
+            answer.text
+        );
+    }
+    press(&mut chat, "📁 Личные дела").await;
+    let screen = chat.screen().unwrap();
+    chat.press_data(screen.message_id, "kid:7").unwrap();
+    assert!(
+        chat.next()
+            .await
+            .unwrap()
+            .text
+            .starts_with("Эта запись не найдена.")
+    );
+    // After logout the old menu shows nothing.
+    chat.send_text("/logout");
+    chat.next().await.unwrap();
+    chat.press_data(menu.message_id, "sec:apps").unwrap();
+    let answer = chat.next().await.unwrap();
+    assert!(
+        answer.text.starts_with("Эта кнопка устарела"),
+        "{}",
+        answer.text
+    );
+    assert!(!answer.text.contains("ALM-"), "{}", answer.text);
+}
