@@ -356,3 +356,130 @@ async fn forged_and_stale_buttons_show_nothing_of_another_parent(t: &mut TestBot
     );
     assert!(!answer.text.contains("ALM-"), "{}", answer.text);
 }
+
+bot_stories! {
+    change_password_and_email_in_settings,
+    an_idle_session_ends,
+}
+
+async fn change_password_and_email_in_settings(t: &mut TestBot) {
+    // A password first, set through the real flow elsewhere: give the cabinet one directly.
+    let hasher = kabinet::auth::Hasher::new(t.config.argon2).unwrap();
+    let iin = Iin::parse("930708424680").unwrap();
+    let phone = kabinet::domain::Phone::parse("+77059876543").unwrap();
+    let old = kabinet::domain::Password::parse("Ескі құпиясөз 2025", &iin, &phone).unwrap();
+    let hash = hasher.hash_password(&old).await.unwrap();
+    t.storage()
+        .execute_raw(&format!(
+            "UPDATE cabinets SET password_hash = '{hash}' WHERE iin = '930708424680'"
+        ))
+        .await
+        .unwrap();
+    logged_in(t, 808, Language::Ru, "shymkent", "930708424680").await;
+    let (mut chat, _) = logged_in(t, 807, Language::Ru, "shymkent", "930708424680").await;
+    press(&mut chat, "⚙️ Настройки").await;
+    let prompt = press(&mut chat, "🔑 Сменить пароль").await;
+    assert_eq!(prompt.text, "Отправьте ваш текущий пароль.");
+    chat.send_text("не тот пароль");
+    assert!(
+        chat.next()
+            .await
+            .unwrap()
+            .text
+            .contains("Неверный пароль. Осталось 4 попытки.")
+    );
+    let old_message = chat.send_text("Ескі құпиясөз 2025");
+    let new_prompt = chat.next().await.unwrap();
+    assert!(
+        new_prompt.text.contains("придумайте многоразовый пароль"),
+        "{}",
+        new_prompt.text
+    );
+    assert!(
+        chat.transcript()
+            .iter()
+            .any(|m| m.message_id == old_message && m.deleted)
+    );
+    chat.send_text("Жаңа құпиясөз 2026");
+    chat.next().await.unwrap();
+    chat.send_text("Жаңа құпиясөз 2026");
+    let done = chat.next().await.unwrap();
+    assert!(done.text.contains("✅ Пароль сохранён."), "{}", done.text);
+    assert!(
+        t.storage()
+            .chat(808)
+            .await
+            .unwrap()
+            .unwrap()
+            .session()
+            .is_none(),
+        "the other chat's session ended"
+    );
+    assert!(
+        t.storage()
+            .chat(807)
+            .await
+            .unwrap()
+            .unwrap()
+            .session()
+            .is_some()
+    );
+    // E-mail: a wrong address, then a right one, then removed.
+    press(&mut chat, "⚙️ Настройки").await;
+    press(&mut chat, "✉️ Электронная почта").await;
+    chat.send_text("not an address");
+    assert!(
+        chat.next()
+            .await
+            .unwrap()
+            .text
+            .starts_with("Адрес должен выглядеть как name@example.kz.")
+    );
+    chat.send_text("Gulnar.New@Mail.KZ");
+    let saved = chat.next().await.unwrap();
+    assert!(
+        saved.text.starts_with("Электронная почта сохранена.")
+            && saved.text.contains("Электронная почта: Gulnar.New@mail.kz"),
+        "{}",
+        saved.text
+    );
+    let removed = press(&mut chat, "Удалить почту").await;
+    assert!(
+        removed.text.starts_with("Электронная почта удалена.")
+            && removed.text.contains("Электронная почта: не указана"),
+        "{}",
+        removed.text
+    );
+}
+
+async fn an_idle_session_ends(t: &mut TestBot) {
+    let (mut chat, _) = logged_in(t, 809, Language::Kk, "almaty", "900315412348").await;
+    let past = (kabinet::clock::now() - chrono::Duration::days(31)).to_rfc3339();
+    let cast = if t.storage().backend() == kabinet::storage::Backend::Postgres {
+        "::timestamptz"
+    } else {
+        ""
+    };
+    t.storage()
+        .execute_raw(&format!(
+            "UPDATE sessions SET last_seen_at = '{past}'{cast} WHERE chat_id = 809"
+        ))
+        .await
+        .unwrap();
+    chat.press("📝 Менің өтініштерім").unwrap();
+    let answer = chat.next().await.unwrap();
+    assert!(
+        answer
+            .text
+            .starts_with("Кабинеттегі сессияңыз аяқталды. Қайта кіріңіз."),
+        "{}",
+        answer.text
+    );
+    assert!(!answer.text.contains("ALM-"), "{}", answer.text);
+    let reason = t
+        .storage()
+        .fetch_i64("SELECT COUNT(*) FROM sessions WHERE chat_id = 809 AND end_reason = 'idle'")
+        .await
+        .unwrap();
+    assert_eq!(reason, 1);
+}

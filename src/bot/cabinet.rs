@@ -500,6 +500,21 @@ pub async fn render(deps: &Deps, ctx: &mut ChatCtx, cabinet_id: i64) -> Result<S
                 loc.text(lang, "button-language"),
                 Callback::ChangeLanguage,
             )]);
+            let mut email_row = vec![button(
+                loc.text(lang, "button-set-email"),
+                Callback::SetEmail,
+            )];
+            if cabinet.email.is_some() {
+                email_row.push(button(
+                    loc.text(lang, "button-remove-email"),
+                    Callback::RemoveEmail,
+                ));
+            }
+            rows.push(email_row);
+            rows.push(vec![button(
+                loc.text(lang, "button-change-password"),
+                Callback::ChangePassword,
+            )]);
             rows.push(vec![button(
                 loc.text(lang, "button-logout"),
                 Callback::Logout,
@@ -510,6 +525,20 @@ pub async fn render(deps: &Deps, ctx: &mut ChatCtx, cabinet_id: i64) -> Result<S
                 keyboard: keyboard(rows),
             }
         }
+        State::OldPassword { .. } => Screen {
+            text: loc.text(lang, "password-old-prompt"),
+            keyboard: keyboard(vec![vec![button(
+                loc.text(lang, "button-cancel"),
+                Callback::Cancel,
+            )]]),
+        },
+        State::EnteringEmail => Screen {
+            text: loc.text(lang, "email-prompt"),
+            keyboard: keyboard(vec![vec![button(
+                loc.text(lang, "button-cancel"),
+                Callback::Cancel,
+            )]]),
+        },
         // The main menu.
         _ => {
             let cabinet = s.cabinet(cabinet_id).await?;

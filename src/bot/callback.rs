@@ -41,6 +41,9 @@ pub enum Callback {
     },
     ToggleChannel(Channel),
     ChangeLanguage,
+    ChangePassword,
+    SetEmail,
+    RemoveEmail,
 }
 
 /// The five sections of the cabinet.
@@ -104,6 +107,9 @@ impl Callback {
             }
             Callback::ToggleChannel(c) => format!("ch:{}", c.as_str()),
             Callback::ChangeLanguage => "setlang".into(),
+            Callback::ChangePassword => "setpwd".into(),
+            Callback::SetEmail => "setmail".into(),
+            Callback::RemoveEmail => "rmmail".into(),
         };
         debug_assert!(
             data.len() <= 64,
@@ -154,6 +160,9 @@ impl Callback {
             }
             ("ch", c) => Callback::ToggleChannel(Channel::parse(c).ok()?),
             ("setlang", "") => Callback::ChangeLanguage,
+            ("setpwd", "") => Callback::ChangePassword,
+            ("setmail", "") => Callback::SetEmail,
+            ("rmmail", "") => Callback::RemoveEmail,
             _ => return None,
         })
     }
@@ -194,6 +203,9 @@ mod tests {
             },
             Callback::ToggleChannel(Channel::Sms),
             Callback::ChangeLanguage,
+            Callback::ChangePassword,
+            Callback::SetEmail,
+            Callback::RemoveEmail,
         ];
         for cb in all {
             let data = cb.encode();

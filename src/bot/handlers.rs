@@ -47,7 +47,58 @@ pub async fn refuse_group(bot: KBot, message: Message, deps: Deps) -> HandlerRes
     Ok(())
 }
 
+/// A failed update still gets an answer: a short apology (the error goes to the log).
+async fn apologise_on_error(
+    bot: &KBot,
+    deps: &Deps,
+    chat: ChatId,
+    result: HandlerResult,
+) -> HandlerResult {
+    if let Err(error) = result {
+        tracing::error!(chat = chat.0, %error, "an update failed");
+        let lang = match deps.storage.chat(chat.0).await {
+            Ok(Some(record)) => record.language,
+            _ => deps.config.default_language,
+        };
+        let _ = bot
+            .send_message(chat, deps.loc.text(lang, "error-temporary"))
+            .await;
+    }
+    Ok(())
+}
+
 pub async fn on_command(
+    bot: KBot,
+    message: Message,
+    command: Command,
+    deps: Deps,
+) -> HandlerResult {
+    let chat = message.chat.id;
+    let result = handle_command(bot.clone(), message, command, deps.clone()).await;
+    apologise_on_error(&bot, &deps, chat, result).await
+}
+
+pub async fn on_message(bot: KBot, message: Message, deps: Deps) -> HandlerResult {
+    let chat = message.chat.id;
+    let result = handle_message(bot.clone(), message, deps.clone()).await;
+    apologise_on_error(&bot, &deps, chat, result).await
+}
+
+pub async fn on_callback(bot: KBot, query: CallbackQuery, deps: Deps) -> HandlerResult {
+    let chat = query.message.as_ref().map(|m| m.chat().id);
+    let id = query.id.clone();
+    let result = handle_callback(bot.clone(), query, deps.clone()).await;
+    if result.is_err() {
+        // The spinner on the button stops either way.
+        let _ = bot.answer_callback_query(id).await;
+    }
+    match chat {
+        Some(chat) => apologise_on_error(&bot, &deps, chat, result).await,
+        None => result,
+    }
+}
+
+async fn handle_command(
     bot: KBot,
     message: Message,
     command: Command,
@@ -87,8 +138,18 @@ pub async fn on_command(
         }
         Command::Menu => Some(deps.loc.text(ctx.lang, "menu-login-first")),
         Command::Logout => super::login::log_out(&deps, &mut ctx).await?,
-        Command::Cancel if ctx.dialogue.state.in_login() => {
-            ctx.dialogue.state = State::LocalityChosen;
+        Command::Cancel
+            if ctx.dialogue.state.in_login()
+                || matches!(
+                    ctx.dialogue.state,
+                    State::OldPassword { .. } | State::EnteringEmail
+                ) =>
+        {
+            ctx.dialogue.state = if ctx.session.is_some() {
+                State::Settings
+            } else {
+                State::LocalityChosen
+            };
             Some(deps.loc.text(ctx.lang, "cancelled"))
         }
         Command::Cancel => Some(deps.loc.text(ctx.lang, "cancel-nothing")),
@@ -122,7 +183,7 @@ async fn respond(
 
 /// A message that is not a command: the input the screen asks for (IIN, code, password,
 /// a shared phone), or anything else, answered politely with the current screen again.
-pub async fn on_message(bot: KBot, message: Message, deps: Deps) -> HandlerResult {
+async fn handle_message(bot: KBot, message: Message, deps: Deps) -> HandlerResult {
     let mut ctx = ChatCtx::load(&deps, message.chat.id.0, sender(&message)).await?;
     if ctx.dialogue.state == State::New {
         ctx.dialogue.state = State::ChoosingLanguage {
@@ -179,6 +240,10 @@ pub async fn on_message(bot: KBot, message: Message, deps: Deps) -> HandlerResul
         (State::EnteringPassword { cabinet }, Some(text)) => {
             login::on_password(&deps, &mut ctx, cabinet, text).await?
         }
+        (State::OldPassword { cabinet }, Some(text)) => {
+            login::on_old_password(&deps, &mut ctx, cabinet, text).await?
+        }
+        (State::EnteringEmail, Some(text)) => login::on_email(&deps, &mut ctx, text).await?,
         (state, None) if state.in_login() && state != State::NoCabinet => {
             Some(deps.loc.text(ctx.lang, "text-expected"))
         }
@@ -189,7 +254,7 @@ pub async fn on_message(bot: KBot, message: Message, deps: Deps) -> HandlerResul
     respond(&bot, &deps, &mut ctx, note, Show::New).await
 }
 
-pub async fn on_callback(bot: KBot, query: CallbackQuery, deps: Deps) -> HandlerResult {
+async fn handle_callback(bot: KBot, query: CallbackQuery, deps: Deps) -> HandlerResult {
     let Some(message) = query.message.as_ref() else {
         bot.answer_callback_query(query.id.clone()).await?;
         return Ok(());
@@ -334,9 +399,37 @@ async fn apply(
         (Callback::ForgotPassword, State::EnteringPassword { cabinet }) => {
             note = login::forgot_password(deps, ctx, cabinet).await?;
         }
-        (Callback::Cancel, state) if state.in_login() => {
-            ctx.dialogue.state = State::LocalityChosen;
+        (Callback::Cancel, state)
+            if state.in_login()
+                || matches!(state, State::OldPassword { .. } | State::EnteringEmail) =>
+        {
+            // A parent who is in the cabinet goes back to Settings; one logging in, to the start.
+            ctx.dialogue.state = if ctx.session.is_some() {
+                State::Settings
+            } else {
+                State::LocalityChosen
+            };
             note = Some(deps.loc.text(ctx.lang, "cancelled"));
+        }
+        (Callback::ChangePassword, State::Settings) => {
+            let Some(cabinet) = ctx.cabinet_id() else {
+                return Ok(Pressed::Stale);
+            };
+            ctx.dialogue.state = State::OldPassword { cabinet };
+        }
+        (Callback::SetEmail, State::Settings) => ctx.dialogue.state = State::EnteringEmail,
+        (Callback::RemoveEmail, State::Settings) => {
+            let Some(cabinet) = ctx.cabinet_id() else {
+                return Ok(Pressed::Stale);
+            };
+            let Some(c) = deps.storage.cabinet(cabinet).await? else {
+                return Ok(Pressed::Stale);
+            };
+            if c.notify_email && !c.notify_telegram && !c.notify_sms {
+                return Ok(Pressed::Toast(deps.loc.text(ctx.lang, "channel-last-one")));
+            }
+            deps.storage.set_email(cabinet, None, ctx.now).await?;
+            note = Some(deps.loc.text(ctx.lang, "email-removed"));
         }
         (Callback::Logout, state) if state.in_cabinet() => note = login::log_out(deps, ctx).await?,
         (Callback::Menu, state) if state.in_cabinet() => ctx.dialogue.state = State::LoggedIn,

@@ -390,3 +390,68 @@ pub async fn log_out(deps: &Deps, ctx: &mut ChatCtx) -> Note {
     ctx.dialogue.state = State::LocalityChosen;
     Ok(text(deps, ctx, "logged-out"))
 }
+
+/// Settings, «change password»: the current password first.
+pub async fn on_old_password(deps: &Deps, ctx: &mut ChatCtx, cabinet: i64, input: &str) -> Note {
+    let Some(record) = deps.storage.cabinet(cabinet).await? else {
+        ctx.dialogue.state = State::LocalityChosen;
+        return Ok(None);
+    };
+    if let Some(note) = locked_note(deps, ctx, &record) {
+        return Ok(Some(note));
+    }
+    let Some(stored) = record.password_hash.as_deref() else {
+        ctx.dialogue.state = State::NewPassword {
+            cabinet,
+            purpose: OtpPurpose::Reset,
+        };
+        return Ok(None);
+    };
+    if deps.hasher.verify_password(input, stored).await? {
+        deps.storage.record_login_success(cabinet).await?;
+        ctx.dialogue.state = State::NewPassword {
+            cabinet,
+            purpose: OtpPurpose::Reset,
+        };
+        return Ok(None);
+    }
+    let login = deps.config.login;
+    let failure = deps
+        .storage
+        .record_login_failure(cabinet, login.max_failures, login.lockout, ctx.now)
+        .await?;
+    if let Some(until) = failure.locked_until {
+        // Locked: the session ends too, as on any other screen that needs the password.
+        deps.storage
+            .end_cabinet_sessions(cabinet, None, SessionEnd::Logout, ctx.now)
+            .await?;
+        ctx.session = None;
+        ctx.dialogue.state = State::LocalityChosen;
+        let until = deps.loc.date_time(ctx.lang, until, deps.config.timezone);
+        return Ok(text_with(deps, ctx, "locked", &[("until", until.into())]));
+    }
+    let left = i64::from(login.max_failures) - failure.failures;
+    Ok(text_with(
+        deps,
+        ctx,
+        "password-wrong",
+        &[("left", left.into())],
+    ))
+}
+
+/// Settings, «e-mail»: a new address.
+pub async fn on_email(deps: &Deps, ctx: &mut ChatCtx, input: &str) -> Note {
+    let Some(cabinet) = ctx.cabinet_id() else {
+        return Ok(None);
+    };
+    match crate::domain::Email::parse(input) {
+        Err(reason) => Ok(text(deps, ctx, reason.message_id())),
+        Ok(email) => {
+            deps.storage
+                .set_email(cabinet, Some(email.as_str()), ctx.now)
+                .await?;
+            ctx.dialogue.state = State::Settings;
+            Ok(text(deps, ctx, "email-saved"))
+        }
+    }
+}

@@ -77,6 +77,12 @@ pub enum State {
         month: u32,
     },
     Settings,
+    /// Settings: the current password, before a new one.
+    OldPassword {
+        cabinet: i64,
+    },
+    /// Settings: a new e-mail address.
+    EnteringEmail,
 }
 
 impl State {
@@ -88,6 +94,7 @@ impl State {
                 | State::NewPassword { .. }
                 | State::RepeatPassword { .. }
                 | State::EnteringPassword { .. }
+                | State::OldPassword { .. }
         )
     }
 
@@ -105,6 +112,8 @@ impl State {
                 | State::File { .. }
                 | State::Attendance { .. }
                 | State::Settings
+                | State::OldPassword { .. }
+                | State::EnteringEmail
         )
     }
 

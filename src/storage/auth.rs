@@ -51,6 +51,21 @@ impl Storage {
         Ok(())
     }
 
+    /// Sets or removes the e-mail address; removing it turns the e-mail channel off.
+    pub async fn set_email(
+        &self,
+        cabinet_id: i64,
+        email: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        on_pool!(self, pool => sqlx::query(
+            "UPDATE cabinets SET email = $1, notify_email = CASE WHEN $1 IS NULL THEN FALSE ELSE notify_email END, \
+             updated_at = $2 WHERE id = $3")
+            .bind(email).bind(now).bind(cabinet_id)
+            .execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
     pub async fn set_password_hash(
         &self,
         cabinet_id: i64,
