@@ -312,28 +312,7 @@ pub async fn on_password(deps: &Deps, ctx: &mut ChatCtx, cabinet: i64, input: &s
         tracing::info!(cabinet, "logged in");
         return Ok(None);
     }
-    let login = deps.config.login;
-    let failure = deps
-        .storage
-        .record_login_failure(cabinet, login.max_failures, login.lockout, ctx.now)
-        .await?;
-    tracing::info!(
-        cabinet,
-        failures = failure.failures,
-        locked = failure.locked_until.is_some(),
-        "wrong password"
-    );
-    if let Some(until) = failure.locked_until {
-        let until = deps.loc.date_time(ctx.lang, until, deps.config.timezone);
-        return Ok(text_with(deps, ctx, "locked", &[("until", until.into())]));
-    }
-    let left = i64::from(login.max_failures) - failure.failures;
-    Ok(text_with(
-        deps,
-        ctx,
-        "password-wrong",
-        &[("left", left.into())],
-    ))
+    Ok(Some(wrong_password(deps, ctx, cabinet).await?.0))
 }
 
 async fn log_in(deps: &Deps, ctx: &mut ChatCtx, cabinet: i64) -> Result<(), BotError> {
@@ -415,28 +394,54 @@ pub async fn on_old_password(deps: &Deps, ctx: &mut ChatCtx, cabinet: i64, input
         };
         return Ok(None);
     }
-    let login = deps.config.login;
-    let failure = deps
-        .storage
-        .record_login_failure(cabinet, login.max_failures, login.lockout, ctx.now)
-        .await?;
-    if let Some(until) = failure.locked_until {
+    let (note, locked) = wrong_password(deps, ctx, cabinet).await?;
+    if locked {
         // Locked: the session ends too, as on any other screen that needs the password.
         deps.storage
             .end_cabinet_sessions(cabinet, None, SessionEnd::Logout, ctx.now)
             .await?;
         ctx.session = None;
         ctx.dialogue.state = State::LocalityChosen;
-        let until = deps.loc.date_time(ctx.lang, until, deps.config.timezone);
-        return Ok(text_with(deps, ctx, "locked", &[("until", until.into())]));
     }
-    let left = i64::from(login.max_failures) - failure.failures;
-    Ok(text_with(
-        deps,
-        ctx,
-        "password-wrong",
-        &[("left", left.into())],
-    ))
+    Ok(Some(note))
+}
+
+/// Counts a wrong password: the note with the tries left, or with the end of the lock it
+/// caused (`true`).
+async fn wrong_password(
+    deps: &Deps,
+    ctx: &ChatCtx,
+    cabinet: i64,
+) -> Result<(String, bool), BotError> {
+    let login = deps.config.login;
+    let failure = deps
+        .storage
+        .record_login_failure(cabinet, login.max_failures, login.lockout, ctx.now)
+        .await?;
+    tracing::info!(
+        cabinet,
+        failures = failure.failures,
+        locked = failure.locked_until.is_some(),
+        "wrong password"
+    );
+    Ok(match failure.locked_until {
+        Some(until) => {
+            let until = deps.loc.date_time(ctx.lang, until, deps.config.timezone);
+            (
+                deps.loc
+                    .format(ctx.lang, "locked", &[("until", until.into())]),
+                true,
+            )
+        }
+        None => {
+            let left = i64::from(login.max_failures) - failure.failures;
+            (
+                deps.loc
+                    .format(ctx.lang, "password-wrong", &[("left", left.into())]),
+                false,
+            )
+        }
+    })
 }
 
 /// Settings, «e-mail»: a new address.
