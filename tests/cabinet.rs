@@ -454,15 +454,13 @@ async fn change_password_and_email_in_settings(t: &mut TestBot) {
 
 async fn an_idle_session_ends(t: &mut TestBot) {
     let (mut chat, _) = logged_in(t, 809, Language::Kk, "almaty", "900315412348").await;
-    let past = (kabinet::clock::now() - chrono::Duration::days(31)).to_rfc3339();
-    let cast = if t.storage().backend() == kabinet::storage::Backend::Postgres {
-        "::timestamptz"
-    } else {
-        ""
-    };
+    let past = common::sql_time(
+        t.storage(),
+        kabinet::clock::now() - chrono::Duration::days(31),
+    );
     t.storage()
         .execute_raw(&format!(
-            "UPDATE sessions SET last_seen_at = '{past}'{cast} WHERE chat_id = 809"
+            "UPDATE sessions SET last_seen_at = {past} WHERE chat_id = 809"
         ))
         .await
         .unwrap();

@@ -316,17 +316,11 @@ async fn wrong_expired_and_exhausted_codes(t: &mut TestBot) {
 
 /// Moves every code's times an hour into the past.
 async fn expire_codes(t: &TestBot) {
-    let past = (kabinet::clock::now() - chrono::Duration::hours(1)).to_rfc3339();
-    let sql = match t.storage().backend() {
-        kabinet::storage::Backend::Sqlite => {
-            format!("UPDATE otp_codes SET created_at = '{past}', expires_at = '{past}'")
-        }
-        kabinet::storage::Backend::Postgres => {
-            format!(
-                "UPDATE otp_codes SET created_at = '{past}'::timestamptz, expires_at = '{past}'::timestamptz"
-            )
-        }
-    };
+    let past = common::sql_time(
+        t.storage(),
+        kabinet::clock::now() - chrono::Duration::hours(1),
+    );
+    let sql = format!("UPDATE otp_codes SET created_at = {past}, expires_at = {past}");
     t.storage().execute_raw(&sql).await.unwrap();
 }
 
@@ -434,16 +428,12 @@ async fn lockout_and_its_end(t: &mut TestBot) {
         still.text
     );
     // The lock ends.
-    let past = (kabinet::clock::now() - chrono::Duration::minutes(1)).to_rfc3339();
-    let cast = if t.storage().backend() == kabinet::storage::Backend::Postgres {
-        "::timestamptz"
-    } else {
-        ""
-    };
+    let past = common::sql_time(
+        t.storage(),
+        kabinet::clock::now() - chrono::Duration::minutes(1),
+    );
     t.storage()
-        .execute_raw(&format!(
-            "UPDATE cabinets SET locked_until = '{past}'{cast}"
-        ))
+        .execute_raw(&format!("UPDATE cabinets SET locked_until = {past}"))
         .await
         .unwrap();
     assert!(

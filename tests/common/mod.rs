@@ -284,3 +284,11 @@ impl std::io::Write for CaptureWriter {
         Ok(())
     }
 }
+
+/// A time as a SQL literal of the storage's backend, for tests that move rows in time.
+pub fn sql_time(storage: &Storage, at: DateTime<Utc>) -> String {
+    match storage.backend() {
+        kabinet::storage::Backend::Sqlite => format!("'{}'", at.to_rfc3339()),
+        kabinet::storage::Backend::Postgres => format!("'{}'::timestamptz", at.to_rfc3339()),
+    }
+}
