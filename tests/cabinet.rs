@@ -194,6 +194,7 @@ async fn files_clubs_and_attendance_by_month(t: &mut TestBot) {
         [
             "Жақсыбеков Тимур Ерланұлы",
             "Жақсыбекова Дана Ерланқызы",
+            "‹ Назад",
             "Меню"
         ]
     );
@@ -480,4 +481,162 @@ async fn an_idle_session_ends(t: &mut TestBot) {
         .await
         .unwrap();
     assert_eq!(reason, 1);
+}
+
+bot_stories! {
+    phones_in_settings,
+}
+
+async fn phones_in_settings(t: &mut TestBot) {
+    let (mut chat, _) = logged_in(t, 810, Language::Ru, "almaty", "900315412348").await;
+    press(&mut chat, "⚙️ Настройки").await;
+    let prompt = press(&mut chat, "📱 Сменить основной телефон").await;
+    assert!(
+        prompt.text.starts_with("Отправьте новый основной номер"),
+        "{}",
+        prompt.text
+    );
+    chat.send_text("+7 727 123 45 67");
+    assert!(
+        chat.next()
+            .await
+            .unwrap()
+            .text
+            .starts_with("Это не мобильный номер")
+    );
+    chat.send_text("8 777 555 44 33");
+    let code_screen = chat.next().await.unwrap();
+    assert!(
+        code_screen
+            .text
+            .starts_with("Код подтверждения отправлен по SMS на номер +7 777 *** ** 33."),
+        "{}",
+        code_screen.text
+    );
+    assert!(
+        t.sms
+            .lock()
+            .unwrap()
+            .last()
+            .unwrap()
+            .starts_with("📱 SMS → +7 777 *** ** 33:"),
+        "the code goes to the new number"
+    );
+    let code_message = chat.send_text(&t.last_code());
+    let done = chat.next().await.unwrap();
+    assert!(
+        done.text.starts_with("🔒 Ваше сообщение удалено")
+            && done.text.contains("✅ Основной телефон изменён."),
+        "{}",
+        done.text
+    );
+    assert!(
+        done.text.contains("Основной телефон: +7 777 *** ** 33"),
+        "{}",
+        done.text
+    );
+    assert!(
+        chat.transcript()
+            .iter()
+            .any(|m| m.message_id == code_message && m.deleted)
+    );
+    let stored = t
+        .storage()
+        .fetch_i64("SELECT COUNT(*) FROM cabinets WHERE phone = '+77775554433'")
+        .await
+        .unwrap();
+    assert_eq!(stored, 1);
+    // An extra phone, added and removed.
+    press(&mut chat, "➕ Добавить телефон").await;
+    chat.send_text("87011234545");
+    let added = chat.next().await.unwrap();
+    assert!(
+        added.text.starts_with("Телефон добавлен.")
+            && added
+                .text
+                .contains("Дополнительные телефоны: +7 701 *** ** 45"),
+        "{}",
+        added.text
+    );
+    let removed = press(&mut chat, "✖ +7 701 *** ** 45").await;
+    assert!(
+        removed.text.starts_with("Телефон удалён.")
+            && removed.text.contains("Дополнительные телефоны: нет"),
+        "{}",
+        removed.text
+    );
+    // A forged index removes nothing and shows nothing.
+    let screen = chat.screen().unwrap();
+    chat.press_data(screen.message_id, "rmph:5").unwrap();
+    chat.settle(std::time::Duration::from_millis(300)).await;
+    assert!(
+        chat.screen()
+            .unwrap()
+            .text
+            .contains("Дополнительные телефоны: нет")
+    );
+}
+
+bot_stories! {
+    a_card_for_every_status_and_kind_words_for_empty_sections,
+}
+
+async fn a_card_for_every_status_and_kind_words_for_empty_sections(t: &mut TestBot) {
+    let parents = [
+        (811, "almaty", "900315412348"),
+        (812, "astana", "861120343215"),
+        (813, "shymkent", "930708424680"),
+    ];
+    let mut seen = std::collections::BTreeSet::new();
+    for (chat_id, locality, iin) in parents {
+        let (mut chat, _) = logged_in(t, chat_id, Language::Ru, locality, iin).await;
+        let list = press(&mut chat, "📝 Мои заявления").await;
+        let numbers: Vec<String> = list
+            .labels()
+            .into_iter()
+            .filter(|l| l.starts_with("№ "))
+            .map(str::to_owned)
+            .collect();
+        for number in numbers {
+            let card = press(&mut chat, &number).await;
+            let status = card
+                .text
+                .lines()
+                .find_map(|l| l.strip_prefix("Статус: "))
+                .expect("a status line")
+                .to_owned();
+            assert!(card.text.contains("История статусов"), "{}", card.text);
+            seen.insert(status.split(" (").next().unwrap().to_owned());
+            press(&mut chat, "‹ Назад").await;
+        }
+        if locality == "shymkent" {
+            press(&mut chat, "Меню").await;
+            let referrals = press(&mut chat, "📨 Мои направления").await;
+            assert!(
+                referrals.text.ends_with("Направлений пока нет."),
+                "{}",
+                referrals.text
+            );
+            assert_eq!(
+                referrals.labels(),
+                ["‹ Назад", "Меню"],
+                "no pager for an empty list"
+            );
+        }
+    }
+    let expected: std::collections::BTreeSet<String> = [
+        "Подано",
+        "На рассмотрении",
+        "В очереди",
+        "В листе ожидания",
+        "Выдано направление",
+        "Неактивно",
+        "Зачислен",
+        "Отказано",
+        "Отменено",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    assert_eq!(seen, expected, "a card for every application status");
 }

@@ -49,6 +49,7 @@ label-last-days = Соңғы күндер
 settings = <b>Баптаулар</b>
 
     Негізгі телефон: { $phone }
+    Қосымша телефондар: { $extra }
     Электрондық пошта: { $email }
     Тіл: { $language }
 
@@ -63,3 +64,12 @@ password-old-prompt = Қазіргі құпиясөзіңізді жіберің
 email-prompt = Электрондық пошта мекенжайын жіберіңіз, мысалы: name@example.kz
 email-saved = Электрондық пошта сақталды.
 email-removed = Электрондық пошта өшірілді.
+button-change-phone = 📱 Негізгі телефонды ауыстыру
+button-add-phone = ➕ Телефон қосу
+phone-new-prompt = Жаңа негізгі телефон нөмірін жіберіңіз. Оған растау коды келеді.
+phone-extra-prompt = Қосымша телефон нөмірін жіберіңіз.
+phone-same = Бұл нөмір қазірдің өзінде негізгі телефон.
+phone-changed = ✅ Негізгі телефон ауыстырылды.
+phone-added = Телефон қосылды.
+phone-removed = Телефон өшірілді.
+phones-none = жоқ

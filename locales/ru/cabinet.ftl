@@ -53,6 +53,7 @@ label-last-days = Последние дни
 settings = <b>Настройки</b>
 
     Основной телефон: { $phone }
+    Дополнительные телефоны: { $extra }
     Электронная почта: { $email }
     Язык: { $language }
 
@@ -67,3 +68,12 @@ password-old-prompt = Отправьте ваш текущий пароль.
 email-prompt = Отправьте адрес электронной почты, например: name@example.kz
 email-saved = Электронная почта сохранена.
 email-removed = Электронная почта удалена.
+button-change-phone = 📱 Сменить основной телефон
+button-add-phone = ➕ Добавить телефон
+phone-new-prompt = Отправьте новый основной номер телефона. На него придёт код подтверждения.
+phone-extra-prompt = Отправьте дополнительный номер телефона.
+phone-same = Этот номер уже основной.
+phone-changed = ✅ Основной телефон изменён.
+phone-added = Телефон добавлен.
+phone-removed = Телефон удалён.
+phones-none = нет

@@ -108,7 +108,7 @@ pub async fn render(deps: &Deps, ctx: &mut ChatCtx, cabinet_id: i64) -> Result<S
                 .collect();
             s.mark_read(cabinet_id, &unread, ctx.now).await?;
             rows.push(pager(page, pages));
-            rows.push(footer(deps, lang, false));
+            rows.push(footer(deps, lang, true));
             Screen {
                 text,
                 keyboard: keyboard(rows),
@@ -141,7 +141,7 @@ pub async fn render(deps: &Deps, ctx: &mut ChatCtx, cabinet_id: i64) -> Result<S
                 )]);
             }
             rows.push(pager(page, pages));
-            rows.push(footer(deps, lang, false));
+            rows.push(footer(deps, lang, true));
             Screen {
                 text,
                 keyboard: keyboard(rows),
@@ -249,7 +249,7 @@ pub async fn render(deps: &Deps, ctx: &mut ChatCtx, cabinet_id: i64) -> Result<S
                 )]);
             }
             rows.push(pager(page, pages));
-            rows.push(footer(deps, lang, false));
+            rows.push(footer(deps, lang, true));
             Screen {
                 text,
                 keyboard: keyboard(rows),
@@ -287,7 +287,7 @@ pub async fn render(deps: &Deps, ctx: &mut ChatCtx, cabinet_id: i64) -> Result<S
                 .enumerate()
                 .map(|(i, c)| vec![button(c.full_name.clone(), Callback::OpenFile(i as u32))])
                 .collect();
-            rows.push(footer(deps, lang, false));
+            rows.push(footer(deps, lang, true));
             Screen {
                 text,
                 keyboard: keyboard(rows),
@@ -456,11 +456,24 @@ pub async fn render(deps: &Deps, ctx: &mut ChatCtx, cabinet_id: i64) -> Result<S
                 .clone()
                 .map(|e| escape(&e))
                 .unwrap_or_else(|| loc.text(lang, "email-none"));
+            let extra_phones: Vec<String> = s
+                .extra_phones(cabinet_id)
+                .await?
+                .iter()
+                .filter_map(|p| crate::domain::Phone::parse(p).ok())
+                .map(|p| p.masked())
+                .collect();
+            let extra = if extra_phones.is_empty() {
+                loc.text(lang, "phones-none")
+            } else {
+                extra_phones.join(", ")
+            };
             let text = loc.format(
                 lang,
                 "settings",
                 &[
                     ("phone", phone.into()),
+                    ("extra", extra.into()),
                     ("email", email.into()),
                     (
                         "language",
@@ -496,6 +509,16 @@ pub async fn render(deps: &Deps, ctx: &mut ChatCtx, cabinet_id: i64) -> Result<S
                     Callback::ToggleChannel(Channel::Email),
                 )]);
             }
+            rows.push(vec![
+                button(loc.text(lang, "button-change-phone"), Callback::ChangePhone),
+                button(loc.text(lang, "button-add-phone"), Callback::AddPhone),
+            ]);
+            for (i, extra) in extra_phones.iter().enumerate() {
+                rows.push(vec![button(
+                    format!("✖ {extra}"),
+                    Callback::RemovePhone(i as u32),
+                )]);
+            }
             rows.push(vec![button(
                 loc.text(lang, "button-language"),
                 Callback::ChangeLanguage,
@@ -519,7 +542,7 @@ pub async fn render(deps: &Deps, ctx: &mut ChatCtx, cabinet_id: i64) -> Result<S
                 loc.text(lang, "button-logout"),
                 Callback::Logout,
             )]);
-            rows.push(footer(deps, lang, false));
+            rows.push(footer(deps, lang, true));
             Screen {
                 text,
                 keyboard: keyboard(rows),
@@ -527,6 +550,20 @@ pub async fn render(deps: &Deps, ctx: &mut ChatCtx, cabinet_id: i64) -> Result<S
         }
         State::OldPassword { .. } => Screen {
             text: loc.text(lang, "password-old-prompt"),
+            keyboard: keyboard(vec![vec![button(
+                loc.text(lang, "button-cancel"),
+                Callback::Cancel,
+            )]]),
+        },
+        State::EnteringNewPhone | State::EnteringExtraPhone => Screen {
+            text: loc.text(
+                lang,
+                if state == State::EnteringNewPhone {
+                    "phone-new-prompt"
+                } else {
+                    "phone-extra-prompt"
+                },
+            ),
             keyboard: keyboard(vec![vec![button(
                 loc.text(lang, "button-cancel"),
                 Callback::Cancel,

@@ -44,6 +44,10 @@ pub enum Callback {
     ChangePassword,
     SetEmail,
     RemoveEmail,
+    ChangePhone,
+    AddPhone,
+    /// An extra phone, by its place in the list.
+    RemovePhone(u32),
 }
 
 /// The five sections of the cabinet.
@@ -110,6 +114,9 @@ impl Callback {
             Callback::ChangePassword => "setpwd".into(),
             Callback::SetEmail => "setmail".into(),
             Callback::RemoveEmail => "rmmail".into(),
+            Callback::ChangePhone => "setph".into(),
+            Callback::AddPhone => "addph".into(),
+            Callback::RemovePhone(i) => format!("rmph:{i}"),
         };
         debug_assert!(
             data.len() <= 64,
@@ -163,6 +170,9 @@ impl Callback {
             ("setpwd", "") => Callback::ChangePassword,
             ("setmail", "") => Callback::SetEmail,
             ("rmmail", "") => Callback::RemoveEmail,
+            ("setph", "") => Callback::ChangePhone,
+            ("addph", "") => Callback::AddPhone,
+            ("rmph", i) => Callback::RemovePhone(i.parse().ok()?),
             _ => return None,
         })
     }
@@ -206,6 +216,9 @@ mod tests {
             Callback::ChangePassword,
             Callback::SetEmail,
             Callback::RemoveEmail,
+            Callback::ChangePhone,
+            Callback::AddPhone,
+            Callback::RemovePhone(3),
         ];
         for cb in all {
             let data = cb.encode();

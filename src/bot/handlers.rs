@@ -139,11 +139,7 @@ async fn handle_command(
         Command::Menu => Some(deps.loc.text(ctx.lang, "menu-login-first")),
         Command::Logout => super::login::log_out(&deps, &mut ctx).await?,
         Command::Cancel
-            if ctx.dialogue.state.in_login()
-                || matches!(
-                    ctx.dialogue.state,
-                    State::OldPassword { .. } | State::EnteringEmail
-                ) =>
+            if ctx.dialogue.state.in_login() || ctx.dialogue.state.in_settings_prompt() =>
         {
             ctx.dialogue.state = if ctx.session.is_some() {
                 State::Settings
@@ -244,6 +240,10 @@ async fn handle_message(bot: KBot, message: Message, deps: Deps) -> HandlerResul
             login::on_old_password(&deps, &mut ctx, cabinet, text).await?
         }
         (State::EnteringEmail, Some(text)) => login::on_email(&deps, &mut ctx, text).await?,
+        (State::EnteringNewPhone, Some(text)) => login::on_new_phone(&deps, &mut ctx, text).await?,
+        (State::EnteringExtraPhone, Some(text)) => {
+            login::on_extra_phone(&deps, &mut ctx, text).await?
+        }
         (state, None) if state.in_login() && state != State::NoCabinet => {
             Some(deps.loc.text(ctx.lang, "text-expected"))
         }
@@ -399,10 +399,7 @@ async fn apply(
         (Callback::ForgotPassword, State::EnteringPassword { cabinet }) => {
             note = login::forgot_password(deps, ctx, cabinet).await?;
         }
-        (Callback::Cancel, state)
-            if state.in_login()
-                || matches!(state, State::OldPassword { .. } | State::EnteringEmail) =>
-        {
+        (Callback::Cancel, state) if state.in_login() || state.in_settings_prompt() => {
             // A parent who is in the cabinet goes back to Settings; one logging in, to the start.
             ctx.dialogue.state = if ctx.session.is_some() {
                 State::Settings
@@ -418,6 +415,20 @@ async fn apply(
             ctx.dialogue.state = State::OldPassword { cabinet };
         }
         (Callback::SetEmail, State::Settings) => ctx.dialogue.state = State::EnteringEmail,
+        (Callback::ChangePhone, State::Settings) => ctx.dialogue.state = State::EnteringNewPhone,
+        (Callback::AddPhone, State::Settings) => ctx.dialogue.state = State::EnteringExtraPhone,
+        (Callback::RemovePhone(index), State::Settings) => {
+            let Some(cabinet) = ctx.cabinet_id() else {
+                return Ok(Pressed::Stale);
+            };
+            // Re-authorised: the index is looked up in this cabinet's own list.
+            let phones = deps.storage.extra_phones(cabinet).await?;
+            let Some(phone) = phones.get(index as usize) else {
+                return Ok(Pressed::Stale);
+            };
+            deps.storage.remove_extra_phone(cabinet, phone).await?;
+            note = Some(deps.loc.text(ctx.lang, "phone-removed"));
+        }
         (Callback::RemoveEmail, State::Settings) => {
             let Some(cabinet) = ctx.cabinet_id() else {
                 return Ok(Pressed::Stale);

@@ -107,6 +107,18 @@ pub async fn send_code(
     cabinet: &Cabinet,
     purpose: OtpPurpose,
 ) -> Note {
+    send_code_to(deps, ctx, cabinet, purpose, None).await
+}
+
+/// Like [`send_code`], to `to` instead of the phone on file (a new main phone is confirmed
+/// on itself).
+pub async fn send_code_to(
+    deps: &Deps,
+    ctx: &mut ChatCtx,
+    cabinet: &Cabinet,
+    purpose: OtpPurpose,
+    to: Option<Phone>,
+) -> Note {
     let otp = deps.config.otp;
     ctx.dialogue.state = State::EnteringCode {
         cabinet: cabinet.id,
@@ -139,7 +151,7 @@ pub async fn send_code(
             ));
         }
     }
-    let Ok(phone) = Phone::parse(&cabinet.phone) else {
+    let Some(phone) = to.or_else(|| Phone::parse(&cabinet.phone).ok()) else {
         return Err(crate::storage::StorageError::Corrupt(
             "a cabinet's phone does not parse".into(),
         )
@@ -185,6 +197,14 @@ pub async fn on_code(
     if deps.hasher.verify_code(&code, &otp.code_hash).await? {
         if !deps.storage.consume_otp(otp.id, ctx.now).await? {
             return Ok(text(deps, ctx, "code-expired"));
+        }
+        if purpose == OtpPurpose::PhoneChange {
+            // The code reached the new number: it becomes the main phone.
+            deps.storage
+                .set_main_phone(cabinet, &otp.phone, ctx.now)
+                .await?;
+            ctx.dialogue.state = State::Settings;
+            return Ok(text(deps, ctx, "phone-changed"));
         }
         ctx.dialogue.state = State::NewPassword { cabinet, purpose };
         return Ok(None);
@@ -353,7 +373,11 @@ pub async fn resend_code(
         ctx.dialogue.state = State::LocalityChosen;
         return Ok(None);
     };
-    let note = send_code(deps, ctx, &record, purpose).await?;
+    let to = match deps.storage.latest_otp(cabinet, purpose).await? {
+        Some(last) if purpose == OtpPurpose::PhoneChange => Phone::parse(&last.phone).ok(),
+        _ => None,
+    };
+    let note = send_code_to(deps, ctx, &record, purpose, to).await?;
     Ok(note.or_else(|| text(deps, ctx, "code-resent")))
 }
 
@@ -457,6 +481,41 @@ pub async fn on_email(deps: &Deps, ctx: &mut ChatCtx, input: &str) -> Note {
                 .await?;
             ctx.dialogue.state = State::Settings;
             Ok(text(deps, ctx, "email-saved"))
+        }
+    }
+}
+
+/// Settings, «change main phone»: the new number; a code goes to it.
+pub async fn on_new_phone(deps: &Deps, ctx: &mut ChatCtx, input: &str) -> Note {
+    let Some(cabinet) = ctx.cabinet_id() else {
+        return Ok(None);
+    };
+    let phone = match Phone::parse(input) {
+        Ok(p) => p,
+        Err(reason) => return Ok(text(deps, ctx, reason.message_id())),
+    };
+    let Some(record) = deps.storage.cabinet(cabinet).await? else {
+        return Ok(None);
+    };
+    if record.phone == phone.as_str() {
+        return Ok(text(deps, ctx, "phone-same"));
+    }
+    send_code_to(deps, ctx, &record, OtpPurpose::PhoneChange, Some(phone)).await
+}
+
+/// Settings, «add a phone»: an extra number (no code: nothing is sent to it).
+pub async fn on_extra_phone(deps: &Deps, ctx: &mut ChatCtx, input: &str) -> Note {
+    let Some(cabinet) = ctx.cabinet_id() else {
+        return Ok(None);
+    };
+    match Phone::parse(input) {
+        Err(reason) => Ok(text(deps, ctx, reason.message_id())),
+        Ok(phone) => {
+            deps.storage
+                .add_extra_phone(cabinet, phone.as_str(), ctx.now)
+                .await?;
+            ctx.dialogue.state = State::Settings;
+            Ok(text(deps, ctx, "phone-added"))
         }
     }
 }

@@ -99,12 +99,14 @@ pub async fn render(deps: &Deps, ctx: &mut ChatCtx) -> Result<Screen, BotError> 
                 ]),
             }
         }
-        State::EnteringCode { cabinet, .. } => {
-            let phone = deps
-                .storage
-                .cabinet(*cabinet)
-                .await?
-                .and_then(|c| crate::domain::Phone::parse(&c.phone).ok())
+        State::EnteringCode { cabinet, purpose } => {
+            // Where the newest code went: the phone on file, or a new main phone.
+            let to = match deps.storage.latest_otp(*cabinet, *purpose).await? {
+                Some(last) => Some(last.phone),
+                None => deps.storage.cabinet(*cabinet).await?.map(|c| c.phone),
+            };
+            let phone = to
+                .and_then(|p| crate::domain::Phone::parse(&p).ok())
                 .map(|p| p.masked())
                 .unwrap_or_default();
             let minutes = (deps.config.otp.ttl.as_secs() / 60).max(1) as i64;

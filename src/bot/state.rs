@@ -83,6 +83,10 @@ pub enum State {
     },
     /// Settings: a new e-mail address.
     EnteringEmail,
+    /// Settings: a new main phone (confirmed by a code sent to it).
+    EnteringNewPhone,
+    /// Settings: an extra phone.
+    EnteringExtraPhone,
 }
 
 impl State {
@@ -114,6 +118,8 @@ impl State {
                 | State::Settings
                 | State::OldPassword { .. }
                 | State::EnteringEmail
+                | State::EnteringNewPhone
+                | State::EnteringExtraPhone
         )
     }
 
@@ -126,6 +132,17 @@ impl State {
             State::Attendance { child, .. } => State::File { child: *child },
             _ => State::LoggedIn,
         }
+    }
+
+    /// Settings prompts; `/cancel` goes back to Settings.
+    pub fn in_settings_prompt(&self) -> bool {
+        matches!(
+            self,
+            State::OldPassword { .. }
+                | State::EnteringEmail
+                | State::EnteringNewPhone
+                | State::EnteringExtraPhone
+        )
     }
 
     /// States that belong to a login in progress or done; `/cancel` leaves them.

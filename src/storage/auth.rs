@@ -66,6 +66,48 @@ impl Storage {
         Ok(())
     }
 
+    /// Makes a confirmed number the main phone (it leaves the extra phones if it was one).
+    pub async fn set_main_phone(
+        &self,
+        cabinet_id: i64,
+        phone: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        in_transaction!(self, tx => {
+            sqlx::query("UPDATE cabinets SET phone = $1, updated_at = $2 WHERE id = $3")
+                .bind(phone).bind(now).bind(cabinet_id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM cabinet_extra_phones WHERE cabinet_id = $1 AND phone = $2")
+                .bind(cabinet_id).bind(phone).execute(&mut *tx).await?;
+        });
+        Ok(())
+    }
+
+    /// The cabinet's extra phones, in the order they were added.
+    pub async fn extra_phones(&self, cabinet_id: i64) -> Result<Vec<String>> {
+        Ok(on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT phone FROM cabinet_extra_phones WHERE cabinet_id = $1 ORDER BY added_at, phone")
+            .bind(cabinet_id).fetch_all(pool).await)?)
+    }
+
+    pub async fn add_extra_phone(
+        &self,
+        cabinet_id: i64,
+        phone: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO cabinet_extra_phones (cabinet_id, phone, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(cabinet_id).bind(phone).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn remove_extra_phone(&self, cabinet_id: i64, phone: &str) -> Result<bool> {
+        let n = on_pool!(self, pool => sqlx::query(
+            "DELETE FROM cabinet_extra_phones WHERE cabinet_id = $1 AND phone = $2")
+            .bind(cabinet_id).bind(phone).execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(n > 0)
+    }
+
     pub async fn set_password_hash(
         &self,
         cabinet_id: i64,
