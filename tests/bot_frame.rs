@@ -283,14 +283,14 @@ async fn stale_and_forged_buttons_get_the_current_screen(t: &mut TestBot) {
     // Forged data on the current screen: answered, the screen stays.
     let screen = chat.screen().unwrap();
     let forged = chat.press_data(screen.message_id, "app:42").unwrap();
-    chat.settle(std::time::Duration::from_millis(300)).await;
+    let _ = chat.answer_of(&forged).await;
     assert!(chat.callback_answer(&forged).is_some());
     assert_eq!(chat.screen().unwrap().labels(), current.labels());
     // A button that does not fit the screen (pressed twice): the same.
     chat.press("🇷🇺 Русский").unwrap();
     let list = chat.next().await.unwrap();
     let twice = chat.press_data(list.message_id, "lang:ru").unwrap();
-    chat.settle(std::time::Duration::from_millis(300)).await;
+    let _ = chat.answer_of(&twice).await;
     assert_eq!(
         chat.callback_answer(&twice),
         Some(Some("Эта кнопка устарела — вот текущий экран.".into()))

@@ -99,7 +99,7 @@ async fn first_login_in_kazakh(t: &mut TestBot) {
         "one Cyrillic SMS segment: {sms_text}"
     );
     let toast = chat.press("Жалғастыру").unwrap();
-    chat.settle(std::time::Duration::from_millis(200)).await;
+    let _ = chat.answer_of(&toast).await;
     assert_eq!(
         chat.callback_answer(&toast),
         Some(Some("SMS-тегі 6 цифрлы кодты осы чатқа жіберіңіз.".into()))
@@ -510,7 +510,7 @@ async fn logout_and_a_stale_button_show_nothing_personal(t: &mut TestBot) {
         out.text
     );
     let stale = chat.press_data(inside.message_id, "logout").unwrap();
-    chat.settle(std::time::Duration::from_millis(300)).await;
+    let _ = chat.answer_of(&stale).await;
     assert!(chat.callback_answer(&stale).is_some());
     for m in chat
         .transcript()

@@ -314,6 +314,21 @@ impl ChatHandle {
             .and_then(|c| c.answered.clone())
     }
 
+    /// Waits (up to [`REPLY_TIMEOUT`]) until the bot answers a callback query, and returns the
+    /// answer's text; `None` if it never did.
+    pub async fn answer_of(&self, callback_id: &str) -> Option<Option<String>> {
+        let deadline = tokio::time::Instant::now() + REPLY_TIMEOUT;
+        loop {
+            if let Some(answer) = self.callback_answer(callback_id) {
+                return Some(answer);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// Marks everything so far as seen.
     pub fn skip_to_end(&mut self) {
         let state = self.sim.shared().lock();
