@@ -314,15 +314,29 @@ pub async fn on_repeat_password(
     Ok(text(deps, ctx, "password-set"))
 }
 
-/// A returning parent's password.
-pub async fn on_password(deps: &Deps, ctx: &mut ChatCtx, cabinet: i64, input: &str) -> Note {
+/// The cabinet whose password is about to be checked; `Err(note)` when it is gone (the
+/// dialogue goes back to the start) or locked (the note says until when).
+async fn cabinet_to_check(
+    deps: &Deps,
+    ctx: &mut ChatCtx,
+    cabinet: i64,
+) -> Result<Result<Cabinet, Option<String>>, BotError> {
     let Some(record) = deps.storage.cabinet(cabinet).await? else {
         ctx.dialogue.state = State::LocalityChosen;
-        return Ok(None);
+        return Ok(Err(None));
     };
-    if let Some(note) = locked_note(deps, ctx, &record) {
-        return Ok(Some(note));
+    match locked_note(deps, ctx, &record) {
+        Some(note) => Ok(Err(Some(note))),
+        None => Ok(Ok(record)),
     }
+}
+
+/// A returning parent's password.
+pub async fn on_password(deps: &Deps, ctx: &mut ChatCtx, cabinet: i64, input: &str) -> Note {
+    let record = match cabinet_to_check(deps, ctx, cabinet).await? {
+        Ok(record) => record,
+        Err(note) => return Ok(note),
+    };
     let Some(stored) = record.password_hash.as_deref() else {
         return send_code(deps, ctx, &record, OtpPurpose::Login).await;
     };
@@ -396,13 +410,10 @@ pub async fn log_out(deps: &Deps, ctx: &mut ChatCtx) -> Note {
 
 /// Settings, «change password»: the current password first.
 pub async fn on_old_password(deps: &Deps, ctx: &mut ChatCtx, cabinet: i64, input: &str) -> Note {
-    let Some(record) = deps.storage.cabinet(cabinet).await? else {
-        ctx.dialogue.state = State::LocalityChosen;
-        return Ok(None);
+    let record = match cabinet_to_check(deps, ctx, cabinet).await? {
+        Ok(record) => record,
+        Err(note) => return Ok(note),
     };
-    if let Some(note) = locked_note(deps, ctx, &record) {
-        return Ok(Some(note));
-    }
     let Some(stored) = record.password_hash.as_deref() else {
         ctx.dialogue.state = State::NewPassword {
             cabinet,

@@ -78,15 +78,10 @@ impl SmsSender {
                         request = request.bearer_auth(token);
                     }
                     async move {
-                        let response = request
-                            .send()
-                            .await
-                            .map_err(|e| Failure::Retry(e.to_string()))?;
+                        let response = send(request).await?;
                         let status = response.status();
                         if status.is_success() {
                             Ok(())
-                        } else if status.is_server_error() {
-                            Err(Failure::Retry(format!("HTTP {status}")))
                         } else {
                             Err(Failure::Final(format!("HTTP {status}")))
                         }
@@ -113,14 +108,7 @@ impl SmsSender {
                         ])
                         .form(&[("recipient", to.digits()), ("text", text)]);
                     async move {
-                        let response = request
-                            .send()
-                            .await
-                            .map_err(|e| Failure::Retry(e.to_string()))?;
-                        let status = response.status();
-                        if status.is_server_error() {
-                            return Err(Failure::Retry(format!("HTTP {status}")));
-                        }
+                        let response = send(request).await?;
                         let body: serde_json::Value = response
                             .json()
                             .await
@@ -145,6 +133,19 @@ impl SmsSender {
         }
         result
     }
+}
+
+/// Sends a request; a transport error or a 5xx is worth another try.
+async fn send(request: reqwest::RequestBuilder) -> Result<reqwest::Response, Failure> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| Failure::Retry(e.to_string()))?;
+    let status = response.status();
+    if status.is_server_error() {
+        return Err(Failure::Retry(format!("HTTP {status}")));
+    }
+    Ok(response)
 }
 
 enum Failure {
