@@ -31,12 +31,14 @@ pub async fn run(config: &Config, lang: Language) -> anyhow::Result<()> {
     config.sms = crate::config::SmsConfig::Log;
     // The SMS with the code appears in the terminal, as it would on the parent's phone.
     let sms = SmsSender::Log(Arc::new(|line: &str| println!("\n{line}\n")));
-    let bot = crate::bot::launch(
+    // The demo is the whole of `kabinet run` but the integration API.
+    config.api_token = None;
+    let kabinet = crate::app::start(
         Arc::new(config),
         storage.clone(),
         crate::sim::TOKEN,
         Duration::from_secs(1),
-        sms,
+        crate::app::Outlets { sms, mail: None },
     )
     .await?;
 
@@ -60,7 +62,7 @@ pub async fn run(config: &Config, lang: Language) -> anyhow::Result<()> {
             }
         }
     }
-    bot.stop().await;
+    kabinet.stop().await;
     storage.close().await;
     println!("Сау болыңыз! / До свидания!");
     Ok(())

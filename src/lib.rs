@@ -12,6 +12,7 @@
 //!   sender and the Telegram simulator (built in their own milestones).
 
 pub mod api;
+pub mod app;
 pub mod auth;
 pub mod bot;
 pub mod clock;
@@ -21,6 +22,7 @@ pub mod demo_chat;
 pub mod domain;
 pub mod i18n;
 pub mod ingest;
+pub mod metrics;
 pub mod notify;
 pub mod sim;
 pub mod storage;

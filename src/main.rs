@@ -114,18 +114,19 @@ async fn run(config: &Config) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_CONFIG));
     };
     let storage = connect(config).await?;
-    let bot = kabinet::bot::launch(
+    let outlets = kabinet::app::Outlets::from_config(config)?;
+    let kabinet = kabinet::app::start(
         std::sync::Arc::new(config.clone()),
         storage.clone(),
         token.expose(),
         std::time::Duration::from_secs(30),
-        kabinet::notify::sms::SmsSender::from_config(&config.sms),
+        outlets,
     )
     .await?;
     tracing::info!("Kabinet is running; Ctrl-C or SIGTERM stops it");
     kabinet::bot::stop_signal().await;
-    tracing::info!("stopping: finishing the updates in hand");
-    bot.stop().await;
+    tracing::info!("stopping: finishing the updates, requests and sends in hand");
+    kabinet.stop().await;
     storage.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)

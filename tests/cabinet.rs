@@ -3,7 +3,7 @@
 mod common;
 
 use common::TestBot;
-use kabinet::domain::{Iin, Language, LocalityCode};
+use kabinet::domain::{Iin, Language};
 use kabinet::sim::{ChatHandle, MessageView};
 
 bot_stories! {
@@ -15,8 +15,6 @@ bot_stories! {
     forged_and_stale_buttons_show_nothing_of_another_parent,
 }
 
-/// A chat logged into a demo parent's cabinet (the session made directly: login has its own
-/// tests), at the main menu.
 async fn logged_in(
     t: &TestBot,
     chat_id: i64,
@@ -24,33 +22,7 @@ async fn logged_in(
     locality: &str,
     iin: &str,
 ) -> (ChatHandle, MessageView) {
-    let s = t.storage();
-    let now = kabinet::clock::now();
-    let cabinet = s
-        .find_cabinet(
-            &LocalityCode::parse(locality).unwrap(),
-            &Iin::parse(iin).unwrap(),
-        )
-        .await
-        .unwrap()
-        .unwrap();
-    s.ensure_chat(
-        chat_id,
-        chat_id,
-        lang,
-        r#"{"state":{"s":"logged_in"}}"#,
-        now,
-    )
-    .await
-    .unwrap();
-    s.set_chat_locality(chat_id, Some(locality), now)
-        .await
-        .unwrap();
-    s.start_session(chat_id, cabinet.id, now).await.unwrap();
-    let mut chat = t.sim.private_chat(chat_id, "Parent", Some(lang.code()));
-    chat.send_text("/menu");
-    let menu = chat.next().await.unwrap();
-    (chat, menu)
+    t.logged_in(chat_id, lang, locality, iin).await
 }
 
 async fn press(chat: &mut ChatHandle, label: &str) -> MessageView {

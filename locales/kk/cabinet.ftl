@@ -73,3 +73,8 @@ phone-changed = ✅ Негізгі телефон ауыстырылды.
 phone-added = Телефон қосылды.
 phone-removed = Телефон өшірілді.
 phones-none = жоқ
+
+## Pushes
+push-open = Ашу
+push-email-subject = Жеке кабинет: { $what }
+push-email-footer = Толығырақ — Telegram-дағы жеке кабинетте: { $link }

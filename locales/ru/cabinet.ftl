@@ -77,3 +77,8 @@ phone-changed = ✅ Основной телефон изменён.
 phone-added = Телефон добавлен.
 phone-removed = Телефон удалён.
 phones-none = нет
+
+## Pushes
+push-open = Открыть
+push-email-subject = Личный кабинет: { $what }
+push-email-footer = Подробнее — в личном кабинете в Telegram: { $link }

@@ -1,4 +1,168 @@
-//! The integration API the portal calls (SPEC §3).
-//!
-//! Not built yet. Its write path already exists: [`crate::ingest`] checks and writes every
-//! object the API will accept, and `kabinet import` uses it today.
+//! The integration API the portal calls (SPEC §3): axum on `API_LISTEN`, on when
+//! `API_TOKEN` is set. Every body goes through [`crate::ingest`], the same checks and writes
+//! `kabinet import` uses; every error is problem+json ([`problem`]); the OpenAPI document is
+//! generated from [`schema`] and the route table in [`openapi`].
+
+pub mod openapi;
+pub mod problem;
+mod routes;
+pub mod schema;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::header;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{delete, get, post, put};
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::notify::Wake;
+use crate::storage::Storage;
+use problem::Problem;
+
+/// What every request may need.
+#[derive(Clone)]
+pub struct ApiState {
+    pub storage: Storage,
+    pub config: Arc<Config>,
+    pub metrics: Arc<Metrics>,
+    /// Woken when a write queued deliveries.
+    pub sender: Wake,
+    /// Woken when a referral was written (its reminder may be due already).
+    pub reminders: Wake,
+    /// The OpenAPI document, rendered once.
+    pub openapi: Arc<String>,
+}
+
+impl ApiState {
+    pub fn new(
+        storage: Storage,
+        config: Arc<Config>,
+        metrics: Arc<Metrics>,
+        sender: Wake,
+        reminders: Wake,
+    ) -> ApiState {
+        ApiState {
+            storage,
+            config,
+            metrics,
+            sender,
+            reminders,
+            openapi: Arc::new(openapi::document().to_string()),
+        }
+    }
+}
+
+pub fn router(state: ApiState) -> Router {
+    let v1 = Router::new()
+        .route("/localities/{code}", put(routes::put_locality))
+        .route("/institutions/{id}", put(routes::put_institution))
+        .route("/applications/{number}", put(routes::put_application))
+        .route("/applications/{number}/status", post(routes::post_status))
+        .route("/referrals/{number}", put(routes::put_referral))
+        .route("/children/{iin}/file", put(routes::put_child_file))
+        .route("/children/{iin}/attendance", post(routes::post_attendance))
+        .route("/parents/{locality}/{iin}", delete(routes::delete_parent))
+        .route("/openapi.json", get(routes::openapi))
+        // Checked before the body is read: a request without the token writes nothing.
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
+    Router::new()
+        .nest("/api/v1", v1)
+        .route("/healthz", get(routes::healthz))
+        .route("/metrics", get(routes::metrics))
+        .fallback(routes::no_route)
+        .method_not_allowed_fallback(routes::wrong_method)
+        .layer(DefaultBodyLimit::max(state.config.api_max_body_bytes))
+        .layer(middleware::from_fn_with_state(state.clone(), count_request))
+        .with_state(state)
+}
+
+/// `Authorization: Bearer <API_TOKEN>`, compared in constant time.
+async fn require_token(State(state): State<ApiState>, request: Request, next: Next) -> Response {
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let expected = state.config.api_token.as_ref().map(|t| t.expose());
+    match (presented, expected) {
+        (Some(p), Some(e)) if same_secret(p.as_bytes(), e.as_bytes()) => next.run(request).await,
+        _ => axum::response::IntoResponse::into_response(Problem::unauthorized()),
+    }
+}
+
+/// Equal or not, in a time that depends only on the expected secret's length.
+fn same_secret(presented: &[u8], expected: &[u8]) -> bool {
+    let mut diff = u8::from(presented.len() != expected.len());
+    for (i, e) in expected.iter().enumerate() {
+        diff |= presented.get(i).copied().unwrap_or(0) ^ e;
+    }
+    std::hint::black_box(diff) == 0
+}
+
+async fn count_request(State(state): State<ApiState>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    state
+        .metrics
+        .api_request(&route, response.status().as_u16());
+    response
+}
+
+/// The API, running.
+pub struct RunningApi {
+    pub addr: SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningApi {
+    /// Stops taking connections and lets requests in hand finish.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}
+
+/// Binds `API_LISTEN` (port 0 picks a free one) and serves until stopped.
+pub async fn start(state: ApiState) -> std::io::Result<RunningApi> {
+    let listener = TcpListener::bind(state.config.api_listen).await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let app = router(state);
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
+        if let Err(e) = served {
+            tracing::error!("the API stopped: {e}");
+        }
+    });
+    tracing::info!("the integration API listens on http://{addr}");
+    Ok(RunningApi { addr, stop, task })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_secret;
+
+    #[test]
+    fn secrets_compare_by_content_and_length() {
+        assert!(same_secret(b"0123456789abcdef", b"0123456789abcdef"));
+        assert!(!same_secret(b"0123456789abcdeX", b"0123456789abcdef"));
+        assert!(!same_secret(b"0123456789abcdef0", b"0123456789abcdef"));
+        assert!(!same_secret(b"0123456789abcde", b"0123456789abcdef"));
+        assert!(!same_secret(b"", b"0123456789abcdef"));
+    }
+}

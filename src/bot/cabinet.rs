@@ -2,16 +2,16 @@
 //! through the chat's own cabinet, so a button naming anything else shows nothing.
 
 use chrono::{Datelike, NaiveDate};
-use fluent_bundle::FluentValue;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 use teloxide::utils::html::escape;
 
 use super::callback::{Callback, Section};
 use super::screens::Screen;
 use super::state::State;
+use super::texts::{event_button, event_line, status_text, truncate};
 use super::{BotError, ChatCtx, Deps};
-use crate::domain::{ApplicationStatus, Channel, EventKind, Language};
-use crate::storage::{Event, Referral};
+use crate::domain::{Channel, Language};
+use crate::storage::Referral;
 
 /// Items per page of a list.
 pub const PAGE: i64 = 5;
@@ -51,23 +51,6 @@ fn pages(total: i64) -> i64 {
     ((total + PAGE - 1) / PAGE).max(1)
 }
 
-fn status_text(
-    deps: &Deps,
-    lang: Language,
-    status: ApplicationStatus,
-    queue: Option<i64>,
-) -> String {
-    let label = deps.loc.text(lang, status.message_id());
-    match queue.filter(|_| status == ApplicationStatus::Queued) {
-        Some(position) => deps.loc.format(
-            lang,
-            "queue-position",
-            &[("status", label.into()), ("position", position.into())],
-        ),
-        None => label,
-    }
-}
-
 /// The screen of a cabinet state.
 pub async fn render(deps: &Deps, ctx: &mut ChatCtx, cabinet_id: i64) -> Result<Screen, BotError> {
     let lang = ctx.lang;
@@ -94,9 +77,9 @@ pub async fn render(deps: &Deps, ctx: &mut ChatCtx, cabinet_id: i64) -> Result<S
                 text.push_str(&format!(
                     "\n\n{mark}<i>{}</i>\n{}",
                     loc.date_time(lang, event.occurred_at, tz),
-                    event_line(deps, lang, event)
+                    event_line(&deps.loc, lang, event)
                 ));
-                if let Some(label) = event_button(deps, lang, event) {
+                if let Some(label) = event_button(&deps.loc, lang, event) {
                     rows.push(vec![button(label, Callback::OpenEvent(event.id))]);
                 }
             }
@@ -133,7 +116,7 @@ pub async fn render(deps: &Deps, ctx: &mut ChatCtx, cabinet_id: i64) -> Result<S
                     escape(&a.number),
                     escape(&a.child_name),
                     loc.text(lang, a.kind.message_id()),
-                    status_text(deps, lang, a.status, a.queue_position)
+                    status_text(&deps.loc, lang, a.status, a.queue_position)
                 ));
                 rows.push(vec![button(
                     format!("№ {}", a.number),
@@ -168,7 +151,7 @@ pub async fn render(deps: &Deps, ctx: &mut ChatCtx, cabinet_id: i64) -> Result<S
                         ("submitted", loc.date_time(lang, a.submitted_at, tz).into()),
                         (
                             "status",
-                            status_text(deps, lang, a.status, a.queue_position).into(),
+                            status_text(&deps.loc, lang, a.status, a.queue_position).into(),
                         ),
                     ],
                 );
@@ -202,7 +185,7 @@ pub async fn render(deps: &Deps, ctx: &mut ChatCtx, cabinet_id: i64) -> Result<S
                     text.push_str(&format!(
                         "\n• {} — {}",
                         loc.date_time(lang, h.changed_at, tz),
-                        status_text(deps, lang, h.status, h.queue_position)
+                        status_text(&deps.loc, lang, h.status, h.queue_position)
                     ));
                     if let Some(comment) = &h.comment {
                         text.push_str(&format!("\n  <i>{}</i>", escape(&truncate(comment, 200))));
@@ -627,14 +610,6 @@ fn keyboard(rows: Vec<Vec<InlineKeyboardButton>>) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new(rows.into_iter().filter(|r| !r.is_empty()))
 }
 
-fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_owned()
-    } else {
-        format!("{}…", text.chars().take(max - 1).collect::<String>())
-    }
-}
-
 fn referral_card(deps: &Deps, ctx: &ChatCtx, r: &Referral) -> String {
     let lang = ctx.lang;
     let loc = &deps.loc;
@@ -663,47 +638,4 @@ fn referral_card(deps: &Deps, ctx: &ChatCtx, r: &Referral) -> String {
             ("application", escape(&r.application_number).into()),
         ],
     )
-}
-
-/// One line of the feed: what happened.
-pub fn event_line(deps: &Deps, lang: Language, event: &Event) -> String {
-    let loc = &deps.loc;
-    let details: serde_json::Value = serde_json::from_str(&event.details).unwrap_or_default();
-    let kind = loc.text(lang, event.kind.message_id());
-    let number = event
-        .referral_number
-        .as_deref()
-        .or(event.application_number.as_deref())
-        .unwrap_or_default();
-    let mut line = format!("<b>{kind}</b>");
-    if !number.is_empty() {
-        line.push_str(&format!(" · № {}", escape(number)));
-    }
-    if event.kind == EventKind::ApplicationStatus
-        && let Some(status) = details["status"]
-            .as_str()
-            .and_then(|s| ApplicationStatus::parse(s).ok())
-    {
-        let queue = details["queue_position"].as_i64();
-        line.push_str(&format!("\n{}", status_text(deps, lang, status, queue)));
-    }
-    if let Some(club) = details[format!("name_{}", lang.code())].as_str() {
-        line.push_str(&format!(" · {}", escape(club)));
-    }
-    if let Some(comment) = details["comment"].as_str() {
-        line.push_str(&format!("\n<i>{}</i>", escape(&truncate(comment, 200))));
-    }
-    line
-}
-
-fn event_button(deps: &Deps, lang: Language, event: &Event) -> Option<String> {
-    let number = event
-        .referral_number
-        .as_deref()
-        .or(event.application_number.as_deref())?;
-    Some(deps.loc.format(
-        lang,
-        "button-open-number",
-        &[("number", FluentValue::from(number.to_owned()))],
-    ))
 }

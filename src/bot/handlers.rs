@@ -54,6 +54,7 @@ async fn apologise_on_error(
     chat: ChatId,
     result: HandlerResult,
 ) -> HandlerResult {
+    deps.metrics.update_handled(result.is_ok());
     if let Err(error) = result {
         tracing::error!(chat = chat.0, %error, "an update failed");
         let lang = match deps.storage.chat(chat.0).await {
@@ -281,8 +282,13 @@ async fn handle_callback(bot: KBot, query: CallbackQuery, deps: Deps) -> Handler
     let callback = query.data.as_deref().and_then(Callback::decode);
     let on_screen =
         ctx.is_screen(pressed) && !matches!(message, MaybeInaccessibleMessage::Inaccessible(_));
+    // A push's button is pressed on the push, not on the chat's screen: the card opens
+    // below it and the push stays as it was. Still re-authorised, like every press.
+    let from_push = !on_screen
+        && matches!(callback, Some(Callback::OpenEvent(_)))
+        && ctx.dialogue.state.in_cabinet();
     let outcome = match callback {
-        Some(cb) if on_screen => apply(&deps, &mut ctx, cb).await?,
+        Some(cb) if on_screen || from_push => apply(&deps, &mut ctx, cb).await?,
         _ => Pressed::Stale,
     };
     if let Pressed::Toast(toast) = outcome {
@@ -297,7 +303,12 @@ async fn handle_callback(bot: KBot, query: CallbackQuery, deps: Deps) -> Handler
             // The chat's command menu follows its language at once.
             super::set_chat_commands(&bot, &deps.loc, ChatId(ctx.chat_id), lang).await?;
         }
-        respond(&bot, &deps, &mut ctx, note, Show::Edit(pressed)).await?;
+        let how = if from_push {
+            Show::New
+        } else {
+            Show::Edit(pressed)
+        };
+        respond(&bot, &deps, &mut ctx, note, how).await?;
     } else {
         // Forged, replayed, from an old screen, or pressed twice: say so, and show where the
         // chat really is.
@@ -477,7 +488,7 @@ async fn apply(
             };
             ctx.dialogue.state = State::Referral { id, page };
         }
-        (Callback::OpenEvent(id), State::Feed { .. }) => {
+        (Callback::OpenEvent(id), state) if state.in_cabinet() => {
             let Some(cabinet) = ctx.cabinet_id() else {
                 return Ok(Pressed::Stale);
             };
@@ -485,6 +496,8 @@ async fn apply(
             let Some(event) = deps.storage.event(cabinet, id).await? else {
                 return Ok(Pressed::Stale);
             };
+            // Opened from a push means read, as shown in the feed does.
+            deps.storage.mark_read(cabinet, &[id], ctx.now).await?;
             ctx.dialogue.state = match (event.referral_id, event.application_id, event.child_iin) {
                 (Some(referral), _, _) => State::Referral {
                     id: referral,

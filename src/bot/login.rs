@@ -350,6 +350,7 @@ pub async fn on_password(deps: &Deps, ctx: &mut ChatCtx, cabinet: i64, input: &s
 }
 
 async fn log_in(deps: &Deps, ctx: &mut ChatCtx, cabinet: i64) -> Result<(), BotError> {
+    deps.metrics.login(true);
     let session = deps
         .storage
         .start_session(ctx.chat_id, cabinet, ctx.now)
@@ -449,6 +450,7 @@ async fn wrong_password(
     cabinet: i64,
 ) -> Result<(String, bool), BotError> {
     let login = deps.config.login;
+    deps.metrics.login(false);
     let failure = deps
         .storage
         .record_login_failure(cabinet, login.max_failures, login.lockout, ctx.now)

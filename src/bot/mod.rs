@@ -8,6 +8,7 @@ mod login;
 mod schema;
 mod screens;
 pub mod state;
+pub mod texts;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +27,7 @@ use crate::auth::Hasher;
 use crate::config::Config;
 use crate::domain::Language;
 use crate::i18n::Localizer;
+use crate::metrics::Metrics;
 use crate::notify::sms::SmsSender;
 use crate::storage::{Storage, StorageError};
 
@@ -42,11 +44,12 @@ pub struct Deps {
     pub bot_username: Arc<str>,
     pub hasher: Hasher,
     pub sms: SmsSender,
+    pub metrics: Arc<Metrics>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum BotError {
-    #[error("storage: {0}")]
+    #[error("storage: {}", .0.log_safe())]
     Storage(#[from] StorageError),
     #[error("telegram: {0}")]
     Telegram(#[from] teloxide::RequestError),
@@ -178,30 +181,32 @@ pub async fn start_polling(
     Ok(RunningBot { shutdown, task })
 }
 
-/// Starts the whole bot: texts, the Bot API client, the command menus, the dispatcher.
-///
-/// `sms` is where confirmation codes go: [`SmsSender::from_config`], or a capture in tests.
+/// Starts the whole bot on `bot` (see [`build_bot`]; the push sender shares it, so both
+/// keep one rate limit): the command menus, then the dispatcher. Returns the running bot and
+/// its username.
 pub async fn launch(
     config: Arc<Config>,
     storage: Storage,
-    token: &str,
+    bot: KBot,
     poll_timeout: Duration,
     sms: SmsSender,
-) -> Result<RunningBot, BotError> {
-    let loc = Arc::new(Localizer::embedded()?);
+    metrics: Arc<Metrics>,
+    loc: Arc<Localizer>,
+) -> Result<(RunningBot, Arc<str>), BotError> {
     let hasher = Hasher::new(config.argon2)?;
-    let bot = build_bot(&config, token);
     let me = bot.get_me().await?;
     register_commands(&bot, &loc, config.default_language).await?;
+    let bot_username: Arc<str> = me.username().into();
     let deps = Deps {
         storage,
         loc,
         config,
-        bot_username: me.username().into(),
+        bot_username: bot_username.clone(),
         hasher,
         sms,
+        metrics,
     };
-    Ok(start_polling(bot, deps, poll_timeout).await?)
+    Ok((start_polling(bot, deps, poll_timeout).await?, bot_username))
 }
 
 /// Resolves when the process is asked to stop: Ctrl-C or SIGTERM (what `docker stop` and

@@ -18,13 +18,13 @@ use crate::storage::{
     LocalityUpsert, ParentData, ReferralUpsert, StatusChange, Storage, StorageError,
 };
 
-const NAME_MAX: usize = 300;
-const ADDRESS_MAX: usize = 500;
-const GROUP_MAX: usize = 100;
-const COMMENT_MAX: usize = 1000;
-const NOTE_MAX: usize = 500;
-const MAX_PREFERENCES: usize = 10;
-const MAX_ATTENDANCE_RECORDS: usize = 400;
+pub const NAME_MAX: usize = 300;
+pub const ADDRESS_MAX: usize = 500;
+pub const GROUP_MAX: usize = 100;
+pub const COMMENT_MAX: usize = 1000;
+pub const NOTE_MAX: usize = 500;
+pub const MAX_PREFERENCES: usize = 10;
+pub const MAX_ATTENDANCE_RECORDS: usize = 400;
 
 fn locality_code(s: &str) -> Result<LocalityCode, String> {
     LocalityCode::parse(s).map_err(|e| e.to_string())

@@ -1,6 +1,12 @@
-//! Pushes and messages that leave Telegram: the SMS providers today; the outbox sender and
-//! the e-mail channel with the pushes milestone. Events and their deliveries are already
-//! recorded, in the same transaction as the change that caused them
-//! (see [`crate::storage::NewEvent`]).
+//! Everything that reaches a parent outside a chat's own screens: the push sender working
+//! the outbox (Telegram, SMS, e-mail), the referral reminder, the SMS providers. Events and
+//! their deliveries are recorded in the same transaction as the change that caused them
+//! (see [`crate::storage::NewEvent`]); this module only sends what is queued.
 
+pub mod email;
+pub mod reminders;
+pub mod sender;
 pub mod sms;
+pub mod texts;
+
+pub use sender::Wake;

@@ -4,6 +4,7 @@
 
 mod client;
 pub mod html;
+pub mod smtp;
 mod state;
 
 use std::sync::{Arc, Mutex};

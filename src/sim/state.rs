@@ -402,7 +402,9 @@ impl State {
     pub fn take_fault(&mut self, method: &str, params: &Value) -> Option<FaultKind> {
         let chat = chat_id_param(params);
         let index = self.faults.iter().position(|f| {
-            f.method.as_deref().is_none_or(|m| m == method)
+            f.method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(method))
                 && f.chat_id.is_none_or(|c| Some(c) == chat)
         })?;
         let fault = &mut self.faults[index];

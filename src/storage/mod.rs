@@ -11,6 +11,7 @@ mod auth;
 mod chats;
 mod events;
 mod models;
+mod outbox;
 mod portal;
 mod postgres;
 mod reads;
@@ -24,6 +25,7 @@ pub use auth::{LoginFailure, OtpRecord};
 pub use chats::{ChatRecord, LiveSession, SessionEnd};
 pub use events::NewEvent;
 pub use models::*;
+pub use outbox::{ClaimedDelivery, OutboxStats, SendOutcome, SenderLease};
 pub use portal::{
     ApplicationUpsert, ApplicationWritten, AttendanceRecord, ChildData, ChildFileUpsert,
     ClubUpsert, FileWritten, InstitutionUpsert, LocalityUpsert, ParentData, ReferralUpsert,
@@ -51,6 +53,20 @@ impl From<sqlx::Error> for StorageError {
         match e {
             sqlx::Error::RowNotFound => StorageError::NotFound,
             other => StorageError::Database(other),
+        }
+    }
+}
+
+impl StorageError {
+    /// A description for logs: a database's own message can quote the value that broke a
+    /// constraint (an IIN, a phone), so only its SQLSTATE is kept.
+    pub fn log_safe(&self) -> String {
+        match self {
+            StorageError::Database(sqlx::Error::Database(db)) => format!(
+                "database error (SQLSTATE {})",
+                db.code().as_deref().unwrap_or("unknown")
+            ),
+            other => other.to_string(),
         }
     }
 }

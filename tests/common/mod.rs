@@ -114,7 +114,7 @@ pub struct TestBot {
     pub config: std::sync::Arc<kabinet::config::Config>,
     /// Every SMS the bot sent, as the `log` provider prints it.
     pub sms: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-    bot: Option<kabinet::bot::RunningBot>,
+    bot: Option<kabinet::app::Kabinet>,
 }
 
 impl TestBot {
@@ -136,6 +136,13 @@ impl TestBot {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         map.insert("TELEGRAM_API_URL".into(), sim.api_url().to_string());
+        // A free port: tests run side by side.
+        map.entry("API_LISTEN".into())
+            .or_insert_with(|| "127.0.0.1:0".into());
+        // The demo's active referral must not fall due for a reminder while other tests
+        // read the feed (their clock is real, the demo's dates are fixed).
+        map.entry("REFERRAL_REMINDER_HOURS".into())
+            .or_insert_with(|| "1".into());
         let config = std::sync::Arc::new(
             kabinet::config::Config::from_vars(&map).expect("test configuration"),
         );
@@ -151,21 +158,33 @@ impl TestBot {
     }
 
     async fn launch(&mut self) {
-        let bot = kabinet::bot::launch(
+        let sms = self.sms.clone();
+        let outlets = kabinet::app::Outlets {
+            // The `log` provider is captured; a configured gateway is used as configured.
+            sms: match self.config.sms {
+                kabinet::config::SmsConfig::Log => {
+                    kabinet::notify::sms::SmsSender::Log(std::sync::Arc::new(move |line: &str| {
+                        sms.lock().unwrap().push(line.to_owned());
+                    }))
+                }
+                ref other => kabinet::notify::sms::SmsSender::from_config(other),
+            },
+            mail: self
+                .config
+                .smtp
+                .as_ref()
+                .map(|smtp| kabinet::notify::email::Mailer::from_config(smtp).expect("mailer")),
+        };
+        let kabinet = kabinet::app::start(
             self.config.clone(),
             self.db.storage.clone(),
             kabinet::sim::TOKEN,
             std::time::Duration::from_millis(500),
-            {
-                let sms = self.sms.clone();
-                kabinet::notify::sms::SmsSender::Log(std::sync::Arc::new(move |line: &str| {
-                    sms.lock().unwrap().push(line.to_owned());
-                }))
-            },
+            outlets,
         )
         .await
-        .expect("the bot starts");
-        self.bot = Some(bot);
+        .expect("Kabinet starts");
+        self.bot = Some(kabinet);
     }
 
     /// Restarts the bot with these configuration keys (on top of the defaults).
@@ -175,10 +194,19 @@ impl TestBot {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         map.insert("TELEGRAM_API_URL".into(), self.sim.api_url().to_string());
+        map.entry("API_LISTEN".into())
+            .or_insert_with(|| "127.0.0.1:0".into());
         self.config = std::sync::Arc::new(
             kabinet::config::Config::from_vars(&map).expect("test configuration"),
         );
         self.restart().await;
+    }
+
+    /// Stops Kabinet (bot, API, sender) and leaves it stopped until [`TestBot::restart`].
+    pub async fn stop_services(&mut self) {
+        if let Some(kabinet) = self.bot.take() {
+            kabinet.stop().await;
+        }
     }
 
     /// Stops the bot and starts a new one on the same database and simulator.
@@ -197,6 +225,59 @@ impl TestBot {
             .rfind(|w| w.len() == 6)
             .expect("a code in the SMS")
             .to_owned()
+    }
+
+    /// The base URL of the integration API (`API_TOKEN` must be configured).
+    pub fn api_url(&self) -> String {
+        let addr = self
+            .bot
+            .as_ref()
+            .and_then(|k| k.api_addr())
+            .expect("the API runs (set API_TOKEN)");
+        format!("http://{addr}")
+    }
+
+    /// The running Kabinet's counters.
+    pub fn metrics(&self) -> std::sync::Arc<kabinet::metrics::Metrics> {
+        self.bot.as_ref().expect("running").metrics.clone()
+    }
+
+    /// A chat logged into a demo parent's cabinet (the session made directly: login has its
+    /// own tests), at the main menu.
+    pub async fn logged_in(
+        &self,
+        chat_id: i64,
+        lang: kabinet::domain::Language,
+        locality: &str,
+        iin: &str,
+    ) -> (kabinet::sim::ChatHandle, kabinet::sim::MessageView) {
+        let s = self.storage();
+        let now = kabinet::clock::now();
+        let cabinet = s
+            .find_cabinet(
+                &kabinet::domain::LocalityCode::parse(locality).unwrap(),
+                &kabinet::domain::Iin::parse(iin).unwrap(),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        s.ensure_chat(
+            chat_id,
+            chat_id,
+            lang,
+            r#"{"state":{"s":"logged_in"}}"#,
+            now,
+        )
+        .await
+        .unwrap();
+        s.set_chat_locality(chat_id, Some(locality), now)
+            .await
+            .unwrap();
+        s.start_session(chat_id, cabinet.id, now).await.unwrap();
+        let mut chat = self.sim.private_chat(chat_id, "Parent", Some(lang.code()));
+        chat.send_text("/menu");
+        let menu = chat.next().await.unwrap();
+        (chat, menu)
     }
 
     pub fn storage(&self) -> &Storage {
@@ -233,12 +314,15 @@ pub async fn within_time<T>(story: impl std::future::Future<Output = T>) -> T {
 /// Runs each bot story (an async fn taking `&mut TestBot`) on SQLite and on PostgreSQL.
 #[macro_export]
 macro_rules! bot_stories {
-    ($($name:ident),+ $(,)?) => {$(
+    ($($name:ident),+ $(,)?) => {
+        $crate::bot_stories!(with &[]; $($name),+);
+    };
+    (with $vars:expr; $($name:ident),+ $(,)?) => {$(
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 let db = $crate::common::TestDb::sqlite().await;
-                let mut bot = $crate::common::TestBot::start(db).await;
+                let mut bot = $crate::common::TestBot::start_with(db, $vars).await;
                 $crate::common::within_time(super::$name(&mut bot)).await;
                 $crate::common::within_time(bot.stop()).await;
             }
@@ -249,7 +333,7 @@ macro_rules! bot_stories {
                     eprintln!("TEST_DATABASE_URL is not set: PostgreSQL story skipped");
                     return;
                 };
-                let mut bot = $crate::common::TestBot::start(db).await;
+                let mut bot = $crate::common::TestBot::start_with(db, $vars).await;
                 $crate::common::within_time(super::$name(&mut bot)).await;
                 $crate::common::within_time(bot.stop()).await;
             }
@@ -290,5 +374,104 @@ pub fn sql_time(storage: &Storage, at: DateTime<Utc>) -> String {
     match storage.backend() {
         kabinet::storage::Backend::Sqlite => format!("'{}'", at.to_rfc3339()),
         kabinet::storage::Backend::Postgres => format!("'{}'::timestamptz", at.to_rfc3339()),
+    }
+}
+
+/// The API token the tests configure.
+pub const API_TOKEN: &str = "portal-test-token-0123456789";
+
+/// The portal, as a client of the integration API.
+pub struct Portal {
+    pub base: String,
+    client: reqwest::Client,
+}
+
+impl Portal {
+    pub fn of(t: &TestBot) -> Portal {
+        Portal {
+            base: t.api_url(),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// Sends `body` (raw bytes) with `token`; returns the status, content type and body.
+    pub async fn raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+        token: Option<&str>,
+    ) -> (u16, String, serde_json::Value) {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
+        }
+        let response = request.send().await.expect("the API answers");
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let text = response.text().await.unwrap_or_default();
+        let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        (status, content_type, json)
+    }
+
+    pub async fn put(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let (status, _, json) = self
+            .raw(
+                reqwest::Method::PUT,
+                path,
+                Some(body.to_string().into_bytes()),
+                Some(API_TOKEN),
+            )
+            .await;
+        (status, json)
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let (status, _, json) = self
+            .raw(
+                reqwest::Method::POST,
+                path,
+                Some(body.to_string().into_bytes()),
+                Some(API_TOKEN),
+            )
+            .await;
+        (status, json)
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, serde_json::Value) {
+        let (status, _, json) = self
+            .raw(reqwest::Method::DELETE, path, None, Some(API_TOKEN))
+            .await;
+        (status, json)
+    }
+
+    /// Posts a status change for an application.
+    pub async fn status(
+        &self,
+        number: &str,
+        event_id: &str,
+        status: &str,
+        queue_position: Option<i64>,
+    ) -> (u16, serde_json::Value) {
+        let mut body = serde_json::json!({
+            "event_id": event_id,
+            "status": status,
+            "changed_at": kabinet::clock::now().to_rfc3339(),
+        });
+        if let Some(q) = queue_position {
+            body["queue_position"] = q.into();
+        }
+        self.post(&format!("/api/v1/applications/{number}/status"), body)
+            .await
     }
 }

@@ -1,0 +1,249 @@
+//! The OpenAPI 3.1 document served at `/api/v1/openapi.json`, generated from the route
+//! table below and the body descriptions in [`super::schema`].
+
+use serde_json::{Map, Value, json};
+
+use super::problem::TYPE_BASE;
+use super::schema::{self, Body, Shape, json_schema};
+
+struct Route {
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    params: Vec<(&'static str, Shape, &'static str)>,
+    body: Option<Body>,
+    /// `(status, what it means)`; problem answers are added for every route.
+    answers: Vec<(u16, &'static str)>,
+}
+
+fn routes() -> Vec<Route> {
+    let upserted = vec![(200, "updated (or unchanged)"), (201, "created")];
+    vec![
+        Route {
+            method: "put",
+            path: "/api/v1/localities/{code}",
+            summary: "Create or update a locality; it appears in the bot's list",
+            params: vec![("code", Shape::Locality, "the locality's code, e.g. almaty")],
+            body: Some(schema::locality()),
+            answers: upserted.clone(),
+        },
+        Route {
+            method: "put",
+            path: "/api/v1/institutions/{id}",
+            summary: "Create or update a kindergarten, school or club centre",
+            params: vec![("id", Shape::Id, "the portal's id of the institution")],
+            body: Some(schema::institution()),
+            answers: upserted.clone(),
+        },
+        Route {
+            method: "put",
+            path: "/api/v1/applications/{number}",
+            summary: "Create or update an application; the parent's cabinet opens automatically",
+            params: vec![("number", Shape::Id, "the application's number")],
+            body: Some(schema::application()),
+            answers: upserted.clone(),
+        },
+        Route {
+            method: "post",
+            path: "/api/v1/applications/{number}/status",
+            summary: "Record a status change: history, an event, pushes. Replaying an event_id records nothing new",
+            params: vec![("number", Shape::Id, "the application's number")],
+            body: Some(schema::status_change()),
+            answers: vec![
+                (200, "a replay: already recorded, nothing changed"),
+                (201, "recorded and pushed"),
+            ],
+        },
+        Route {
+            method: "put",
+            path: "/api/v1/referrals/{number}",
+            summary: "Create or update a referral; its issue and each change of status are pushed",
+            params: vec![("number", Shape::Id, "the referral's number")],
+            body: Some(schema::referral()),
+            answers: upserted.clone(),
+        },
+        Route {
+            method: "put",
+            path: "/api/v1/children/{iin}/file",
+            summary: "Create or update a child's personal file; a new club enrollment is pushed",
+            params: vec![(
+                "iin",
+                Shape::Iin,
+                "the child's IIN (the child comes with an application)",
+            )],
+            body: Some(schema::child_file()),
+            answers: upserted,
+        },
+        Route {
+            method: "post",
+            path: "/api/v1/children/{iin}/attendance",
+            summary: "Record attendance, one record per day (a day posted again is replaced)",
+            params: vec![("iin", Shape::Iin, "the child's IIN")],
+            body: Some(schema::attendance()),
+            answers: vec![(200, "recorded")],
+        },
+        Route {
+            method: "delete",
+            path: "/api/v1/parents/{locality}/{iin}",
+            summary: "Close a cabinet and its sessions (the right to be forgotten)",
+            params: vec![
+                ("locality", Shape::Locality, "the cabinet's locality"),
+                ("iin", Shape::Iin, "the parent's IIN"),
+            ],
+            body: None,
+            answers: vec![
+                (204, "closed"),
+                (404, "there is no such cabinet (or it was closed before)"),
+            ],
+        },
+    ]
+}
+
+const PROBLEMS: [(u16, &str, &str); 6] = [
+    (400, "malformed-json", "the body is not valid JSON"),
+    (
+        401,
+        "unauthorized",
+        "no token, or the wrong one; nothing was written",
+    ),
+    (
+        404,
+        "not-found",
+        "the record named in the path does not exist",
+    ),
+    (
+        413,
+        "body-too-large",
+        "the body is larger than API_MAX_BODY_BYTES",
+    ),
+    (
+        422,
+        "invalid-fields",
+        "fields that are not valid, or name records that do not exist; each is in `errors`",
+    ),
+    (
+        503,
+        "unavailable",
+        "the database did not answer; retry later",
+    ),
+];
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    let mut schemas = Map::new();
+    for route in routes() {
+        let mut operation = json!({
+            "summary": route.summary,
+            "operationId": operation_id(route.method, route.path),
+            "security": [{"bearer": []}],
+            "parameters": route.params.iter().map(|(name, shape, about)| json!({
+                "name": name, "in": "path", "required": true, "description": about,
+                "schema": json_schema(shape),
+            })).collect::<Vec<_>>(),
+        });
+        if let Some(body) = &route.body {
+            let mut s = schema::object_schema(&body.fields);
+            s["example"] = body.example.clone();
+            schemas.insert(body.name.to_owned(), s);
+            operation["requestBody"] = json!({
+                "required": true,
+                "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{}", body.name)}}}
+            });
+        }
+        let mut responses = Map::new();
+        for (status, about) in &route.answers {
+            let mut answer = json!({"description": about});
+            if *status != 204 && *status != 404 {
+                answer["content"] = json!({"application/json": {"schema": {"type": "object"}}});
+            }
+            responses.insert(status.to_string(), answer);
+        }
+        for (status, kind, about) in PROBLEMS {
+            let applies = match status {
+                400 | 413 | 422 => route.body.is_some() || status == 422,
+                404 => {
+                    route.path.contains("/status")
+                        || route.path.contains("/children/")
+                        || route.method == "delete"
+                }
+                _ => true,
+            };
+            if applies {
+                responses.entry(status.to_string()).or_insert_with(|| {
+                    json!({
+                        "description": format!("{about} ({TYPE_BASE}{kind})"),
+                        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+                    })
+                });
+            }
+        }
+        operation["responses"] = Value::Object(responses);
+        paths
+            .entry(route.path.to_owned())
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .expect("a path item is an object")
+            .insert(route.method.to_owned(), operation);
+    }
+    paths.insert(
+        "/healthz".into(),
+        json!({"get": {"summary": "200 when the database answers, 503 when not", "security": [],
+            "responses": {"200": {"description": "healthy"}, "503": {"description": "the database does not answer"}}}}),
+    );
+    paths.insert(
+        "/metrics".into(),
+        json!({"get": {"summary": "Prometheus text format", "security": [],
+            "responses": {"200": {"description": "the metrics", "content": {"text/plain": {}}}}}}),
+    );
+    schemas.insert("Problem".into(), json!({
+        "type": "object",
+        "description": "RFC 9457 problem details",
+        "properties": {
+            "type": {"type": "string", "format": "uri"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "errors": {"type": "array", "items": {"type": "object", "properties": {
+                "field": {"type": "string", "description": "the field's path (parent.iin, records[2].date) or a path parameter's name"},
+                "pointer": {"type": "string", "description": "the same place as a JSON Pointer into the body"},
+                "detail": {"type": "string"}
+            }}}
+        },
+        "required": ["type", "title", "status", "detail"]
+    }));
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Kabinet integration API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "How the education portal feeds the parents' cabinet. Every write is an idempotent \
+                upsert keyed by the portal's own ids, so any request may be retried. Times are RFC 3339 with \
+                an offset; dates YYYY-MM-DD. Errors are application/problem+json naming each bad field."
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "API_TOKEN"}}
+        },
+        "security": [{"bearer": []}]
+    })
+}
+
+fn operation_id(method: &str, path: &str) -> String {
+    let words: Vec<&str> = path
+        .trim_start_matches("/api/v1/")
+        .split('/')
+        .filter(|p| !p.starts_with('{'))
+        .collect();
+    format!("{method}_{}", words.join("_"))
+}
+
+/// Every body the document describes, with the route's method and path.
+pub fn bodies() -> Vec<(&'static str, &'static str, Body)> {
+    routes()
+        .into_iter()
+        .filter_map(|r| r.body.map(|b| (r.method, r.path, b)))
+        .collect()
+}

@@ -1,0 +1,354 @@
+//! The bodies the API takes, described once in code: the OpenAPI document is generated from
+//! these descriptions, and a test feeds each example through the parser that really reads
+//! the body and drops each required field and spoils each enum in turn, so the document
+//! cannot drift from what the API accepts.
+
+use serde_json::{Value, json};
+
+use crate::domain::{
+    ApplicationKind, ApplicationStatus, AttendanceStatus, InstitutionKind, LocalityCode, PortalId,
+    Privilege, ReferralStatus,
+};
+use crate::ingest::{
+    ADDRESS_MAX, COMMENT_MAX, GROUP_MAX, MAX_ATTENDANCE_RECORDS, MAX_PREFERENCES, NAME_MAX,
+    NOTE_MAX,
+};
+
+/// The shape of one value.
+#[derive(Debug, Clone)]
+pub enum Shape {
+    Text {
+        max: usize,
+    },
+    /// `YYYY-MM-DD`.
+    Date,
+    /// RFC 3339 with an offset.
+    Time,
+    Iin,
+    /// A Kazakh mobile number in any common spelling.
+    Phone,
+    Email,
+    /// A portal id: letters, digits, `-`, `_`, `.`.
+    Id,
+    Locality,
+    Enum(Vec<&'static str>),
+    Int {
+        min: i64,
+    },
+    Object(Vec<Field>),
+    Array {
+        item: Box<Shape>,
+        min: usize,
+        max: Option<usize>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: &'static str,
+    pub required: bool,
+    pub shape: Shape,
+    pub about: &'static str,
+}
+
+fn req(name: &'static str, shape: Shape, about: &'static str) -> Field {
+    Field {
+        name,
+        required: true,
+        shape,
+        about,
+    }
+}
+fn opt(name: &'static str, shape: Shape, about: &'static str) -> Field {
+    Field {
+        name,
+        required: false,
+        shape,
+        about,
+    }
+}
+fn text(max: usize) -> Shape {
+    Shape::Text { max }
+}
+fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Shape {
+    Shape::Enum(all.iter().map(|v| name(*v)).collect())
+}
+
+/// A request body: its name in the document, its fields, and an example that the API takes.
+pub struct Body {
+    pub name: &'static str,
+    pub fields: Vec<Field>,
+    pub example: Value,
+}
+
+pub fn locality() -> Body {
+    Body {
+        name: "Locality",
+        fields: vec![
+            req("name_kk", text(NAME_MAX), "the name in Kazakh"),
+            req("name_ru", text(NAME_MAX), "the name in Russian"),
+        ],
+        example: json!({"name_kk": "Алматы", "name_ru": "Алматы"}),
+    }
+}
+
+pub fn institution() -> Body {
+    Body {
+        name: "Institution",
+        fields: vec![
+            req("locality", Shape::Locality, "the locality's code"),
+            req(
+                "kind",
+                names(InstitutionKind::ALL, InstitutionKind::as_str),
+                "",
+            ),
+            req("name_kk", text(NAME_MAX), ""),
+            req("name_ru", text(NAME_MAX), ""),
+            req("address", text(ADDRESS_MAX), ""),
+        ],
+        example: json!({
+            "locality": "almaty", "kind": "kindergarten",
+            "name_kk": "№12 «Балапан» балабақшасы", "name_ru": "Детский сад №12 «Балапан»",
+            "address": "Алматы, Жандосов көшесі, 58"
+        }),
+    }
+}
+
+pub fn application() -> Body {
+    Body {
+        name: "Application",
+        fields: vec![
+            req(
+                "locality",
+                Shape::Locality,
+                "the locality whose cabinet shows it",
+            ),
+            req(
+                "parent",
+                Shape::Object(vec![
+                    req("iin", Shape::Iin, "the parent's IIN: the cabinet's login"),
+                    req("full_name", text(NAME_MAX), ""),
+                    req("phone", Shape::Phone, "where confirmation codes go"),
+                    opt("email", Shape::Email, ""),
+                ]),
+                "the cabinet is created for this parent if it does not exist",
+            ),
+            req(
+                "child",
+                Shape::Object(vec![
+                    req("iin", Shape::Iin, ""),
+                    req("full_name", text(NAME_MAX), ""),
+                    req("birth_date", Shape::Date, "must agree with the child's IIN"),
+                ]),
+                "",
+            ),
+            req(
+                "kind",
+                names(ApplicationKind::ALL, ApplicationKind::as_str),
+                "",
+            ),
+            req(
+                "institutions",
+                Shape::Array {
+                    item: Box::new(Shape::Id),
+                    min: 1,
+                    max: Some(MAX_PREFERENCES),
+                },
+                "institution ids, by preference",
+            ),
+            req("desired_date", Shape::Date, ""),
+            req(
+                "language",
+                Shape::Enum(vec!["kk", "ru"]),
+                "the language of instruction",
+            ),
+            opt("privilege", names(Privilege::ALL, Privilege::as_str), ""),
+            req("submitted_at", Shape::Time, ""),
+            req(
+                "status",
+                names(ApplicationStatus::ALL, ApplicationStatus::as_str),
+                "the first status only: a later PUT never changes it (post status changes, so a retried old PUT cannot undo a newer status)",
+            ),
+            opt("queue_position", Shape::Int { min: 1 }, ""),
+        ],
+        example: json!({
+            "locality": "almaty",
+            "parent": {"iin": "900315412348", "full_name": "Сейітова Айгерім Нұрланқызы",
+                       "phone": "+77011234545", "email": "aigerim.seitova@example.kz"},
+            "child": {"iin": "210610511117", "full_name": "Сейітов Әли Ерболұлы", "birth_date": "2021-06-10"},
+            "kind": "kindergarten",
+            "institutions": ["alm-ds-12", "alm-ds-45"],
+            "desired_date": "2027-09-01",
+            "language": "kk",
+            "privilege": "priority",
+            "submitted_at": "2026-03-10T10:15:00+05:00",
+            "status": "submitted",
+            "queue_position": 12
+        }),
+    }
+}
+
+pub fn status_change() -> Body {
+    Body {
+        name: "StatusChange",
+        fields: vec![
+            req(
+                "event_id",
+                Shape::Id,
+                "the portal's id of this change: a replay records nothing new",
+            ),
+            req(
+                "status",
+                names(ApplicationStatus::ALL, ApplicationStatus::as_str),
+                "",
+            ),
+            req(
+                "changed_at",
+                Shape::Time,
+                "an older change goes into the history without overwriting a newer status",
+            ),
+            opt("comment", text(COMMENT_MAX), "shown to the parent"),
+            opt("queue_position", Shape::Int { min: 1 }, ""),
+        ],
+        example: json!({
+            "event_id": "evt-000981", "status": "queued", "changed_at": "2026-11-25T09:30:00+05:00",
+            "comment": "Кезекке қойылды", "queue_position": 12
+        }),
+    }
+}
+
+pub fn referral() -> Body {
+    Body {
+        name: "Referral",
+        fields: vec![
+            req("application", Shape::Id, "the application's number"),
+            req("institution", Shape::Id, ""),
+            req("group", text(GROUP_MAX), ""),
+            req("issued_at", Shape::Time, ""),
+            req(
+                "valid_until",
+                Shape::Time,
+                "after issued_at; the parent is reminded before it",
+            ),
+            req(
+                "status",
+                names(ReferralStatus::ALL, ReferralStatus::as_str),
+                "",
+            ),
+        ],
+        example: json!({
+            "application": "ALM-2026-004512", "institution": "alm-sch-154", "group": "1 «Ә» сынып",
+            "issued_at": "2026-11-24T09:00:00+05:00", "valid_until": "2026-11-26T18:00:00+05:00",
+            "status": "active"
+        }),
+    }
+}
+
+pub fn child_file() -> Body {
+    Body {
+        name: "ChildFile",
+        fields: vec![
+            req("institution", Shape::Id, "where the child is placed"),
+            req("group", text(GROUP_MAX), ""),
+            req("opened_at", Shape::Date, ""),
+            req(
+                "clubs",
+                Shape::Array {
+                    item: Box::new(Shape::Object(vec![
+                        req("id", Shape::Id, ""),
+                        req("name_kk", text(NAME_MAX), ""),
+                        req("name_ru", text(NAME_MAX), ""),
+                        req("teacher", text(NAME_MAX), ""),
+                        req("schedule", text(NAME_MAX), ""),
+                    ])),
+                    min: 0,
+                    max: None,
+                },
+                "the child's clubs now; a new one is pushed to the parent",
+            ),
+        ],
+        example: json!({
+            "institution": "alm-ds-45", "group": "Ортаңғы топ «Күншуақ»", "opened_at": "2024-09-02",
+            "clubs": [{"id": "club-7", "name_kk": "Шахмат", "name_ru": "Шахматы",
+                       "teacher": "Ахметов Б.", "schedule": "Дс, Ср 16:00"}]
+        }),
+    }
+}
+
+pub fn attendance() -> Body {
+    Body {
+        name: "Attendance",
+        fields: vec![req(
+            "records",
+            Shape::Array {
+                item: Box::new(Shape::Object(vec![
+                    req(
+                        "date",
+                        Shape::Date,
+                        "one record per day: a later post for the day replaces it",
+                    ),
+                    req(
+                        "status",
+                        names(AttendanceStatus::ALL, AttendanceStatus::as_str),
+                        "",
+                    ),
+                    opt("note", text(NOTE_MAX), ""),
+                ])),
+                min: 0,
+                max: Some(MAX_ATTENDANCE_RECORDS),
+            },
+            "",
+        )],
+        example: json!({"records": [
+            {"date": "2026-11-24", "status": "present"},
+            {"date": "2026-11-25", "status": "excused", "note": "Дәрігерде"}
+        ]}),
+    }
+}
+
+/// The JSON Schema of a shape.
+pub fn json_schema(shape: &Shape) -> Value {
+    match shape {
+        Shape::Text { max } => json!({"type": "string", "minLength": 1, "maxLength": max}),
+        Shape::Date => json!({"type": "string", "format": "date"}),
+        Shape::Time => json!({"type": "string", "format": "date-time"}),
+        Shape::Iin => json!({"type": "string", "pattern": "^[0-9]{12}$",
+            "description": "12 digits: birth date, century and sex, serial number, control digit (checked)"}),
+        Shape::Phone => json!({"type": "string", "example": "+77011234567",
+            "description": "a Kazakh mobile number; 87011234567, 8 (701) 123-45-67 and the like are accepted"}),
+        Shape::Email => json!({"type": "string", "format": "email"}),
+        Shape::Id => json!({"type": "string", "minLength": 1, "maxLength": PortalId::MAX_LEN,
+            "pattern": "^[A-Za-z0-9._-]+$"}),
+        Shape::Locality => {
+            json!({"type": "string", "minLength": 1, "maxLength": LocalityCode::MAX_LEN,
+            "pattern": "^[a-z0-9_-]+$"})
+        }
+        Shape::Enum(values) => json!({"type": "string", "enum": values}),
+        Shape::Int { min } => json!({"type": "integer", "minimum": min}),
+        Shape::Object(fields) => object_schema(fields),
+        Shape::Array { item, min, max } => {
+            let mut s = json!({"type": "array", "items": json_schema(item), "minItems": min});
+            if let Some(max) = max {
+                s["maxItems"] = json!(max);
+            }
+            s
+        }
+    }
+}
+
+pub fn object_schema(fields: &[Field]) -> Value {
+    let mut properties = serde_json::Map::new();
+    for f in fields {
+        let mut s = json_schema(&f.shape);
+        if !f.about.is_empty() {
+            s["description"] = json!(f.about);
+        }
+        properties.insert(f.name.to_owned(), s);
+    }
+    let required: Vec<&str> = fields
+        .iter()
+        .filter(|f| f.required)
+        .map(|f| f.name)
+        .collect();
+    json!({"type": "object", "properties": properties, "required": required})
+}

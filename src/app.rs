@@ -1,0 +1,154 @@
+//! `kabinet run` as one value: the bot, the integration API, the push sender and the
+//! referral reminder, started together on one database and stopped together.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::api::{self, ApiState, RunningApi};
+use crate::bot::{self, BotError, RunningBot};
+use crate::config::Config;
+use crate::i18n::Localizer;
+use crate::metrics::Metrics;
+use crate::notify::Wake;
+use crate::notify::email::Mailer;
+use crate::notify::reminders::{self, RunningReminders};
+use crate::notify::sender::{self, RunningSender, SenderDeps};
+use crate::notify::sms::SmsSender;
+use crate::storage::Storage;
+
+/// How Kabinet reaches the world beyond Telegram; the configured providers in production,
+/// captures in tests and in the demo.
+pub struct Outlets {
+    pub sms: SmsSender,
+    pub mail: Option<Mailer>,
+}
+
+impl Outlets {
+    pub fn from_config(config: &Config) -> Result<Outlets, StartError> {
+        let mail = match &config.smtp {
+            Some(smtp) => {
+                Some(Mailer::from_config(smtp).map_err(|e| StartError::Mail(e.to_string()))?)
+            }
+            None => None,
+        };
+        Ok(Outlets {
+            sms: SmsSender::from_config(&config.sms),
+            mail,
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("the bot could not start: {0}")]
+    Bot(#[from] BotError),
+    #[error("the integration API could not listen on the API_LISTEN address: {0}")]
+    Api(#[from] std::io::Error),
+    #[error("the e-mail channel is not usable: {0}")]
+    Mail(String),
+}
+
+/// Kabinet, running.
+pub struct Kabinet {
+    bot: RunningBot,
+    api: Option<RunningApi>,
+    sender: RunningSender,
+    reminders: RunningReminders,
+    pub metrics: Arc<Metrics>,
+    /// Wakes the sender (tests queue deliveries behind the API's back).
+    pub wake: Wake,
+}
+
+impl Kabinet {
+    /// Where the integration API listens; `None` when it is off (no `API_TOKEN`).
+    pub fn api_addr(&self) -> Option<SocketAddr> {
+        self.api.as_ref().map(|a| a.addr)
+    }
+
+    /// Stops taking requests and updates, lets the ones in hand finish, then stops the
+    /// sender (deliveries it had claimed but not sent are queued again at the next start).
+    pub async fn stop(self) {
+        if let Some(api) = self.api {
+            api.stop().await;
+        }
+        self.bot.stop().await;
+        self.reminders.stop().await;
+        self.sender.stop().await;
+    }
+}
+
+/// Starts everything. `poll_timeout` is how long one getUpdates waits (30 s against
+/// Telegram; short in tests so a stop is quick).
+pub async fn start(
+    config: Arc<Config>,
+    storage: Storage,
+    token: &str,
+    poll_timeout: Duration,
+    outlets: Outlets,
+) -> Result<Kabinet, StartError> {
+    let loc = Arc::new(Localizer::embedded().map_err(BotError::from)?);
+    let metrics = Arc::new(Metrics::default());
+    let telegram = bot::build_bot(&config, token);
+    let (running_bot, bot_username) = bot::launch(
+        config.clone(),
+        storage.clone(),
+        telegram.clone(),
+        poll_timeout,
+        outlets.sms.clone(),
+        metrics.clone(),
+        loc.clone(),
+    )
+    .await?;
+
+    let wake = Wake::default();
+    let sender = sender::start(
+        SenderDeps {
+            storage: storage.clone(),
+            bot: telegram,
+            loc,
+            config: config.clone(),
+            sms: outlets.sms,
+            mail: outlets.mail,
+            metrics: metrics.clone(),
+            bot_username,
+        },
+        wake.clone(),
+    );
+    let poke_reminders = Wake::default();
+    let reminders = reminders::start(
+        storage.clone(),
+        config.referral_reminder,
+        poke_reminders.clone(),
+        wake.clone(),
+    );
+    let api = if config.api_token.is_some() {
+        let state = ApiState::new(
+            storage,
+            config,
+            metrics.clone(),
+            wake.clone(),
+            poke_reminders,
+        );
+        match api::start(state).await {
+            Ok(api) => Some(api),
+            Err(e) => {
+                running_bot.stop().await;
+                reminders.stop().await;
+                sender.stop().await;
+                return Err(e.into());
+            }
+        }
+    } else {
+        tracing::info!("the integration API is off: API_TOKEN is not set");
+        None
+    };
+    Ok(Kabinet {
+        bot: running_bot,
+        api,
+        sender,
+        reminders,
+        metrics,
+        wake,
+    })
+}

@@ -1,0 +1,370 @@
+//! The push sender: works the outbox until stopped. It wakes at once when a write queues a
+//! delivery ([`Wake`]), sweeps every few seconds in case a wake was missed (another replica
+//! wrote it), and keeps Telegram's limits through the bot's own throttle — the same queue
+//! the bot's answers go through, so pushes and answers together stay within
+//! `TELEGRAM_GLOBAL_RATE` and the per-chat rate. A 429 is honoured by that throttle (it waits
+//! `retry_after`, then retries); 5xx and network errors come back here and are retried with
+//! capped backoff; a 403 ends that chat's session and is not retried.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Timelike, Utc};
+use rand::Rng;
+use teloxide::prelude::*;
+use teloxide::{ApiError, RequestError};
+use tokio::sync::{Notify, Semaphore, watch};
+use tokio::task::JoinSet;
+
+use super::email::{MailError, Mailer};
+use super::sms::{SmsError, SmsSender};
+use super::texts;
+use crate::bot::KBot;
+use crate::config::Config;
+use crate::domain::{Channel, Phone};
+use crate::i18n::Localizer;
+use crate::metrics::Metrics;
+use crate::storage::{ClaimedDelivery, SendOutcome, SenderLease, Storage};
+
+/// Deliveries claimed per round trip to the database.
+const BATCH: usize = 200;
+/// How often the outbox is looked at when nothing woke the sender.
+const SWEEP: Duration = Duration::from_secs(2);
+/// How long a stop waits for the sends in hand.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+/// Backoff for a failed send: 1 s, 2 s, 4 s … up to this.
+const BACKOFF_CAP_SECS: i64 = 600;
+/// Attempts before a delivery is given up as failed (about two hours of retries).
+const MAX_ATTEMPTS: i64 = 20;
+
+/// Tells the sender that deliveries were queued. Cheap to clone; a wake with no sender
+/// waiting is kept until it looks.
+#[derive(Clone, Default)]
+pub struct Wake(Arc<Notify>);
+
+impl Wake {
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+
+    pub(crate) async fn woken(&self) {
+        self.0.notified().await;
+    }
+}
+
+/// What the sender sends with.
+#[derive(Clone)]
+pub struct SenderDeps {
+    pub storage: Storage,
+    pub bot: KBot,
+    pub loc: Arc<Localizer>,
+    pub config: Arc<Config>,
+    pub sms: SmsSender,
+    pub mail: Option<Mailer>,
+    pub metrics: Arc<Metrics>,
+    pub bot_username: Arc<str>,
+}
+
+pub struct RunningSender {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningSender {
+    /// Stops claiming, lets the sends in hand finish (a short grace), and returns. Anything
+    /// claimed but unsent goes back to the queue when a sender starts again.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Starts the sender on its own task.
+pub fn start(deps: SenderDeps, wake: Wake) -> RunningSender {
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(run(deps, wake, stopped));
+    RunningSender { stop, task }
+}
+
+async fn run(deps: SenderDeps, wake: Wake, mut stopped: watch::Receiver<bool>) {
+    let Some(mut lease) = lead(&deps.storage, &mut stopped).await else {
+        return;
+    };
+    match deps.storage.requeue_claimed(crate::clock::now()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("{n} deliveries claimed by an earlier sender are queued again"),
+        Err(e) => tracing::warn!("could not requeue claimed deliveries: {e}"),
+    }
+    // Enough sends in flight to keep the throttle's queue full, not so many that a long
+    // queue sits claimed in memory.
+    let in_flight = Arc::new(Semaphore::new(
+        (deps.config.telegram_rates.global_per_sec as usize * 2).clamp(16, 2048),
+    ));
+    let mut sends = JoinSet::new();
+    let mut last_lease_check = tokio::time::Instant::now();
+    while !*stopped.borrow() {
+        while sends.try_join_next().is_some() {}
+        if last_lease_check.elapsed() > Duration::from_secs(10) {
+            last_lease_check = tokio::time::Instant::now();
+            if !lease.is_held().await {
+                tracing::warn!("lost the sender lease; waiting to take it again");
+                lease.release().await;
+                match lead(&deps.storage, &mut stopped).await {
+                    Some(l) => lease = l,
+                    None => return,
+                }
+            }
+        }
+        let free = in_flight.available_permits();
+        if free == 0 {
+            tokio::select! {
+                permit = in_flight.clone().acquire_owned() => drop(permit),
+                _ = stopped.changed() => {}
+            }
+            continue;
+        }
+        let limit = free.min(BATCH);
+        let batch = match deps
+            .storage
+            .claim_deliveries(crate::clock::now(), limit as i64)
+            .await
+        {
+            Ok(batch) => batch,
+            Err(e) => {
+                tracing::warn!("could not read the outbox: {e}");
+                idle(&wake, &mut stopped, SWEEP).await;
+                continue;
+            }
+        };
+        let full = batch.len() == limit;
+        for delivery in batch {
+            let permit = in_flight
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("the semaphore is never closed");
+            let deps = deps.clone();
+            let wake = wake.clone();
+            sends.spawn(async move {
+                send_and_record(&deps, &wake, delivery).await;
+                drop(permit);
+            });
+        }
+        if full {
+            continue;
+        }
+        let wait = match deps.storage.next_delivery_due().await {
+            Ok(Some(due)) => (due - crate::clock::now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .min(SWEEP),
+            _ => SWEEP,
+        };
+        if !wait.is_zero() {
+            idle(&wake, &mut stopped, wait).await;
+        }
+    }
+    let drained = tokio::time::timeout(STOP_GRACE, async {
+        while sends.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("sends still in hand after {STOP_GRACE:?}; they will be retried");
+        sends.abort_all();
+    }
+    lease.release().await;
+}
+
+/// Waits until this process may send (another replica may hold the lease), or a stop.
+async fn lead(storage: &Storage, stopped: &mut watch::Receiver<bool>) -> Option<SenderLease> {
+    let mut told = false;
+    loop {
+        if *stopped.borrow() {
+            return None;
+        }
+        match storage.try_lead_sender().await {
+            Ok(Some(lease)) => return Some(lease),
+            Ok(None) if !told => {
+                tracing::info!("another replica is sending pushes; this one stands by");
+                told = true;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!("could not take the sender lease: {e}"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            _ = stopped.changed() => {}
+        }
+    }
+}
+
+async fn idle(wake: &Wake, stopped: &mut watch::Receiver<bool>, at_most: Duration) {
+    tokio::select! {
+        _ = wake.woken() => {}
+        _ = tokio::time::sleep(at_most) => {}
+        _ = stopped.changed() => {}
+    }
+}
+
+async fn send_and_record(deps: &SenderDeps, wake: &Wake, delivery: ClaimedDelivery) {
+    let outcome = match delivery.channel {
+        Channel::Telegram => send_telegram(deps, &delivery).await,
+        Channel::Sms => send_sms(deps, &delivery).await,
+        Channel::Email => send_email(deps, &delivery).await,
+    };
+    let label = match &outcome {
+        SendOutcome::Sent => "sent",
+        SendOutcome::RetryAt(_, why) => {
+            tracing::info!(
+                delivery = delivery.id,
+                attempt = delivery.attempts,
+                "send failed, will retry: {why}"
+            );
+            "retried"
+        }
+        SendOutcome::Failed(why) => {
+            tracing::warn!(delivery = delivery.id, "delivery failed for good: {why}");
+            "failed"
+        }
+        SendOutcome::Dropped(_) => "dropped",
+    };
+    deps.metrics.delivery(delivery.channel.as_str(), label);
+    if let Err(e) = deps
+        .storage
+        .finish_delivery(delivery.id, &outcome, crate::clock::now())
+        .await
+    {
+        // The row stays claimed and is sent again after a restart: a duplicate at worst,
+        // never a loss.
+        tracing::warn!(delivery = delivery.id, "could not record a send: {e}");
+    }
+    if matches!(outcome, SendOutcome::RetryAt(..)) {
+        wake.wake();
+    }
+}
+
+async fn send_telegram(deps: &SenderDeps, d: &ClaimedDelivery) -> SendOutcome {
+    let Some(chat) = d.chat_id else {
+        return SendOutcome::Failed("a Telegram delivery without a chat".into());
+    };
+    if !d.chat_may_receive {
+        return SendOutcome::Dropped("the chat is no longer logged into the cabinet".into());
+    }
+    let (text, keyboard) = texts::telegram(&deps.loc, d.language, &d.event);
+    let now = crate::clock::now();
+    let sent = deps
+        .bot
+        .send_message(ChatId(chat), text)
+        .reply_markup(keyboard)
+        .disable_notification(is_quiet_hour(now, deps.config.timezone))
+        .await;
+    match sent {
+        Ok(_) => SendOutcome::Sent,
+        Err(RequestError::Api(
+            ApiError::BotBlocked
+            | ApiError::UserDeactivated
+            | ApiError::ChatNotFound
+            | ApiError::BotKicked
+            | ApiError::CantInitiateConversation,
+        )) => {
+            if let Err(e) = deps.storage.mark_chat_blocked(chat, now).await {
+                tracing::warn!("could not end a blocked chat's session: {e}");
+            }
+            SendOutcome::Dropped("the chat blocked the bot".into())
+        }
+        Err(RequestError::RetryAfter(after)) => SendOutcome::RetryAt(
+            now + chrono::Duration::from_std(after.duration()).unwrap_or_default(),
+            "429".into(),
+        ),
+        // 5xx and whatever Telegram says that teloxide does not know: worth another try.
+        Err(RequestError::Api(ApiError::Unknown(why))) => retry_later(d, now, why),
+        // Telegram refused this very message (a known 400): it would refuse it again.
+        Err(RequestError::Api(other)) => SendOutcome::Failed(other.to_string()),
+        Err(other) => retry_later(d, now, other.to_string()),
+    }
+}
+
+async fn send_sms(deps: &SenderDeps, d: &ClaimedDelivery) -> SendOutcome {
+    let Some(phone) = d.address.as_deref().and_then(|a| Phone::parse(a).ok()) else {
+        return SendOutcome::Failed("no valid phone".into());
+    };
+    let text = texts::sms(&deps.loc, d.language, &d.event);
+    match deps.sms.send(&phone, &text).await {
+        Ok(()) => SendOutcome::Sent,
+        Err(SmsError::Refused(why)) => SendOutcome::Failed(why),
+        Err(SmsError::Unreachable(why)) => retry_later(d, crate::clock::now(), why),
+    }
+}
+
+async fn send_email(deps: &SenderDeps, d: &ClaimedDelivery) -> SendOutcome {
+    let Some(mail) = &deps.mail else {
+        return SendOutcome::Dropped("the e-mail channel is off (no SMTP_URL)".into());
+    };
+    let Some(to) = d.address.as_deref() else {
+        return SendOutcome::Failed("no address".into());
+    };
+    let (subject, body) = texts::email(&deps.loc, d.language, &d.event, &deps.bot_username);
+    match mail.send(to, &subject, &body).await {
+        Ok(()) => SendOutcome::Sent,
+        Err(MailError::Transient(why)) => retry_later(d, crate::clock::now(), why),
+        Err(e) => SendOutcome::Failed(e.to_string()),
+    }
+}
+
+/// The next try after `d.attempts` failed ones: doubling from a second, capped, with a
+/// little jitter so a burst of failures does not come back as a burst. Gives up after
+/// [`MAX_ATTEMPTS`].
+fn retry_later(d: &ClaimedDelivery, now: DateTime<Utc>, why: String) -> SendOutcome {
+    if d.attempts >= MAX_ATTEMPTS {
+        return SendOutcome::Failed(format!("gave up after {} attempts: {why}", d.attempts));
+    }
+    SendOutcome::RetryAt(now + backoff(d.attempts), why)
+}
+
+fn backoff(attempts: i64) -> chrono::Duration {
+    let secs = 1_i64
+        .checked_shl(attempts.saturating_sub(1).clamp(0, 30) as u32)
+        .unwrap_or(BACKOFF_CAP_SECS)
+        .min(BACKOFF_CAP_SECS);
+    let jitter = rand::rng().random_range(0..=secs * 250);
+    chrono::Duration::milliseconds(secs * 1000 + jitter)
+}
+
+/// 22:00 to 08:00 local time: pushes arrive without a sound.
+pub fn is_quiet_hour(now: DateTime<Utc>, tz: chrono_tz::Tz) -> bool {
+    let hour = now.with_timezone(&tz).hour();
+    !(8..22).contains(&hour)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quiet_hours_are_22_to_8_local_time() {
+        let tz = chrono_tz::Asia::Almaty;
+        let at = |h: u32, m: u32| {
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 25)
+                .unwrap()
+                .and_hms_opt(h, m, 0)
+                .unwrap()
+                .and_local_timezone(tz)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        assert!(!is_quiet_hour(at(8, 0), tz));
+        assert!(!is_quiet_hour(at(21, 59), tz));
+        assert!(is_quiet_hour(at(22, 0), tz));
+        assert!(is_quiet_hour(at(3, 0), tz));
+        assert!(is_quiet_hour(at(7, 59), tz));
+    }
+
+    #[test]
+    fn backoff_doubles_and_stops_at_the_cap() {
+        let secs = |a| backoff(a).num_seconds();
+        assert_eq!(secs(1), 1);
+        assert_eq!(secs(2), 2);
+        assert!((8..=10).contains(&secs(4)));
+        assert!((BACKOFF_CAP_SECS..=BACKOFF_CAP_SECS * 5 / 4).contains(&secs(40)));
+    }
+}

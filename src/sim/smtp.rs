@@ -1,0 +1,113 @@
+//! A local SMTP sink for tests and the demo: takes every message and keeps it, refuses
+//! nothing. Enough of RFC 5321 for lettre: EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+/// One message as the sink received it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mail {
+    pub from: String,
+    pub to: Vec<String>,
+    /// Headers and body, as sent (dot-stuffing undone).
+    pub data: String,
+}
+
+#[derive(Clone, Default)]
+pub struct SmtpSink {
+    pub addr: Option<SocketAddr>,
+    mails: Arc<Mutex<Vec<Mail>>>,
+}
+
+impl SmtpSink {
+    pub async fn start() -> std::io::Result<SmtpSink> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let mails: Arc<Mutex<Vec<Mail>>> = Arc::default();
+        let kept = mails.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let kept = kept.clone();
+                tokio::spawn(async move {
+                    let _ = session(socket, kept).await;
+                });
+            }
+        });
+        Ok(SmtpSink {
+            addr: Some(addr),
+            mails,
+        })
+    }
+
+    /// `smtp://127.0.0.1:PORT`, for `SMTP_URL`.
+    pub fn url(&self) -> String {
+        format!("smtp://{}", self.addr.expect("started"))
+    }
+
+    pub fn mails(&self) -> Vec<Mail> {
+        self.mails.lock().expect("sink lock").clone()
+    }
+}
+
+async fn session(
+    socket: tokio::net::TcpStream,
+    kept: Arc<Mutex<Vec<Mail>>>,
+) -> std::io::Result<()> {
+    let (read, mut write) = socket.into_split();
+    let mut lines = BufReader::new(read).lines();
+    write.write_all(b"220 sink ESMTP\r\n").await?;
+    let mut mail = Mail {
+        from: String::new(),
+        to: Vec::new(),
+        data: String::new(),
+    };
+    while let Some(line) = lines.next_line().await? {
+        let upper = line.to_ascii_uppercase();
+        let answer: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+            b"250-sink\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n"
+        } else if upper.starts_with("MAIL FROM:") {
+            mail.from = address(&line[10..]);
+            b"250 OK\r\n"
+        } else if upper.starts_with("RCPT TO:") {
+            mail.to.push(address(&line[8..]));
+            b"250 OK\r\n"
+        } else if upper == "DATA" {
+            write.write_all(b"354 go on\r\n").await?;
+            let mut data = String::new();
+            while let Some(line) = lines.next_line().await? {
+                if line == "." {
+                    break;
+                }
+                data.push_str(line.strip_prefix('.').unwrap_or(&line));
+                data.push('\n');
+            }
+            mail.data = data;
+            kept.lock().expect("sink lock").push(std::mem::replace(
+                &mut mail,
+                Mail {
+                    from: String::new(),
+                    to: Vec::new(),
+                    data: String::new(),
+                },
+            ));
+            b"250 kept\r\n"
+        } else if upper == "QUIT" {
+            write.write_all(b"221 bye\r\n").await?;
+            return Ok(());
+        } else {
+            // RSET, NOOP and the rest.
+            b"250 OK\r\n"
+        };
+        write.write_all(answer).await?;
+    }
+    Ok(())
+}
+
+fn address(s: &str) -> String {
+    let s = s.trim();
+    let s = s.split_whitespace().next().unwrap_or(s);
+    s.trim_start_matches('<').trim_end_matches('>').to_owned()
+}

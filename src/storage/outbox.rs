@@ -1,0 +1,282 @@
+//! The delivery outbox, as the push sender works it: claim what is due, then record how each
+//! send went. A claimed row is in state `sending`; a sender that dies leaves it there, and
+//! [`Storage::requeue_claimed`] puts it back in the queue when a sender starts again.
+
+use chrono::{DateTime, Utc};
+
+use super::events::record_event;
+use super::{Event, NewEvent, Pool, Result, Storage, in_transaction, on_pool};
+use crate::domain::{Channel, EventKind, Language};
+
+/// A delivery claimed for sending, with everything its text needs.
+#[derive(Debug, Clone)]
+pub struct ClaimedDelivery {
+    pub id: i64,
+    pub channel: Channel,
+    /// Telegram: the chat.
+    pub chat_id: Option<i64>,
+    /// SMS: the phone; e-mail: the address.
+    pub address: Option<String>,
+    /// Sends tried so far, this one included.
+    pub attempts: i64,
+    pub event: Event,
+    /// The language of the chat (Telegram) or of the cabinet (SMS, e-mail).
+    pub language: Language,
+    /// Telegram: whether the chat is still logged into the event's cabinet and not blocked.
+    /// A push must never reach a chat that has logged out since it was queued.
+    pub chat_may_receive: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct ClaimRow {
+    d_id: i64,
+    channel: Channel,
+    chat_id: Option<i64>,
+    address: Option<String>,
+    attempts: i64,
+    #[sqlx(flatten)]
+    event: Event,
+    chat_language: Option<Language>,
+    cabinet_language: Language,
+    live_session: Option<i64>,
+}
+
+/// How one send went, as the outbox records it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SendOutcome {
+    Sent,
+    /// Try again at this time.
+    RetryAt(DateTime<Utc>, String),
+    /// Will never succeed (a refused address, a text Telegram rejects): kept for the record.
+    Failed(String),
+    /// Not sent on purpose: the chat blocked the bot or logged out.
+    Dropped(String),
+}
+
+/// The outbox as `/metrics` shows it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OutboxStats {
+    /// `(channel, state, count)`.
+    pub counts: Vec<(String, String, i64)>,
+    /// When the oldest pending delivery was queued.
+    pub oldest_pending: Option<DateTime<Utc>>,
+}
+
+/// A referral that expires soon and has not been reminded of yet.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct DueReminder {
+    id: i64,
+    cabinet_id: i64,
+    child_iin: String,
+    valid_until: DateTime<Utc>,
+}
+
+const CLAIMED_SELECT: &str = "SELECT d.id AS d_id, d.channel, d.chat_id, d.address, d.attempts, \
+    e.id, e.cabinet_id, e.kind, e.application_id, e.referral_id, e.child_iin, e.details, \
+    e.occurred_at, e.read_at, a.number AS application_number, r.number AS referral_number, \
+    ch.language AS chat_language, c.language AS cabinet_language, s.id AS live_session \
+    FROM deliveries d \
+    JOIN events e ON e.id = d.event_id \
+    JOIN cabinets c ON c.id = e.cabinet_id \
+    LEFT JOIN applications a ON a.id = e.application_id \
+    LEFT JOIN referrals r ON r.id = e.referral_id \
+    LEFT JOIN chats ch ON ch.chat_id = d.chat_id \
+    LEFT JOIN sessions s ON s.chat_id = d.chat_id AND s.cabinet_id = e.cabinet_id \
+                        AND s.ended_at IS NULL AND ch.blocked_at IS NULL";
+
+impl Storage {
+    /// Puts every delivery left in `sending` back in the queue. Called when a sender starts:
+    /// only one sender runs at a time, so such rows belong to one that stopped mid-send.
+    pub async fn requeue_claimed(&self, now: DateTime<Utc>) -> Result<u64> {
+        Ok(on_pool!(self, pool => sqlx::query(
+            "UPDATE deliveries SET state = 'pending', claimed_at = NULL, next_attempt_at = $1 \
+             WHERE state = 'sending'")
+            .bind(now).execute(pool).await.map(|r| r.rows_affected()))?)
+    }
+
+    /// Claims up to `limit` deliveries that are due, oldest first, and counts the attempt.
+    /// On PostgreSQL rows another transaction holds are skipped, not waited for.
+    pub async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<ClaimedDelivery>> {
+        let due = "SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $1 \
+                   ORDER BY next_attempt_at, id LIMIT $2";
+        let claim = |lock: &str| {
+            format!(
+                "UPDATE deliveries SET state = 'sending', claimed_at = $1, attempts = attempts + 1 \
+                 WHERE id IN ({due}{lock}) RETURNING id"
+            )
+        };
+        let ids: Vec<i64> = match &self.pool {
+            // SQLite has one writer at a time: `BEGIN IMMEDIATE` is the lock.
+            Pool::Sqlite(_) => {
+                let sql = claim("");
+                in_transaction!(self, tx => sqlx::query_scalar(&sql)
+                    .bind(now).bind(limit).fetch_all(&mut *tx).await?)
+            }
+            Pool::Postgres(_) => {
+                let sql = claim(" FOR UPDATE SKIP LOCKED");
+                in_transaction!(self, tx => sqlx::query_scalar(&sql)
+                    .bind(now).bind(limit).fetch_all(&mut *tx).await?)
+            }
+        };
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Ids are integers from the database: safe to write into the statement.
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let sql =
+            format!("{CLAIMED_SELECT} WHERE d.id IN ({list}) ORDER BY d.next_attempt_at, d.id");
+        let rows: Vec<ClaimRow> =
+            on_pool!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ClaimedDelivery {
+                id: r.d_id,
+                channel: r.channel,
+                chat_id: r.chat_id,
+                address: r.address,
+                attempts: r.attempts,
+                language: r.chat_language.unwrap_or(r.cabinet_language),
+                chat_may_receive: r.live_session.is_some(),
+                event: r.event,
+            })
+            .collect())
+    }
+
+    /// Records how a claimed delivery's send went.
+    pub async fn finish_delivery(
+        &self,
+        id: i64,
+        outcome: &SendOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let (state, next, error) = match outcome {
+            SendOutcome::Sent => ("sent", None, None),
+            SendOutcome::RetryAt(at, why) => ("pending", Some(*at), Some(why.as_str())),
+            SendOutcome::Failed(why) => ("failed", None, Some(why.as_str())),
+            SendOutcome::Dropped(why) => ("dropped", None, Some(why.as_str())),
+        };
+        let sent_at = (state == "sent").then_some(now);
+        on_pool!(self, pool => sqlx::query(
+            "UPDATE deliveries SET state = $1, next_attempt_at = COALESCE($2, next_attempt_at), \
+             last_error = $3, sent_at = $4, claimed_at = NULL WHERE id = $5 AND state = 'sending'")
+            .bind(state).bind(next).bind(error).bind(sent_at).bind(id)
+            .execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// When the next pending delivery falls due, if any.
+    pub async fn next_delivery_due(&self) -> Result<Option<DateTime<Utc>>> {
+        Ok(on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending'")
+            .fetch_one(pool).await)?)
+    }
+
+    pub async fn outbox_stats(&self) -> Result<OutboxStats> {
+        let counts: Vec<(String, String, i64)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT channel, state, COUNT(*) FROM deliveries GROUP BY channel, state ORDER BY channel, state")
+            .fetch_all(pool).await)?;
+        let oldest_pending = on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT MIN(created_at) FROM deliveries WHERE state = 'pending'")
+            .fetch_one(pool).await)?;
+        Ok(OutboxStats {
+            counts,
+            oldest_pending,
+        })
+    }
+
+    /// Records the "expires soon" event of every active referral that expires within
+    /// `ahead` and has not had one: once per referral, whatever restarts happen. Returns
+    /// how many were recorded.
+    pub async fn record_due_reminders(
+        &self,
+        now: DateTime<Utc>,
+        ahead: chrono::Duration,
+    ) -> Result<usize> {
+        let due: Vec<DueReminder> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT r.id, a.cabinet_id, a.child_iin, r.valid_until FROM referrals r \
+               JOIN applications a ON a.id = r.application_id \
+              WHERE r.status = 'active' AND r.reminded_at IS NULL \
+                AND r.valid_until > $1 AND r.valid_until <= $2 \
+              ORDER BY r.valid_until LIMIT 500")
+            .bind(now).bind(now + ahead).fetch_all(pool).await)?;
+        let mut recorded = 0;
+        for r in due {
+            let event = NewEvent {
+                cabinet_id: r.cabinet_id,
+                kind: EventKind::ReferralExpiresSoon,
+                application_id: None,
+                referral_id: Some(r.id),
+                child_iin: Some(r.child_iin),
+                details: serde_json::json!({ "valid_until": r.valid_until }),
+                occurred_at: now,
+                dedup_key: format!("reminder:{}", r.id),
+            };
+            let done = in_transaction!(self, tx => {
+                // Marked in the same transaction: a crash cannot remind twice or never.
+                let marked = sqlx::query(
+                    "UPDATE referrals SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL")
+                    .bind(now).bind(r.id).execute(&mut *tx).await?.rows_affected();
+                if marked == 1 {
+                    record_event!(tx, &event, now).is_some()
+                } else {
+                    false
+                }
+            });
+            recorded += usize::from(done);
+        }
+        Ok(recorded)
+    }
+}
+
+/// Held while this process is the one push sender, so Telegram's global limit holds across
+/// replicas. PostgreSQL: a session advisory lock on a connection of its own (closing it, or
+/// losing it, lets another replica take over). SQLite: one process owns the file.
+pub struct SenderLease {
+    connection: Option<sqlx::PgConnection>,
+}
+
+impl Storage {
+    /// The sender's lease, or `None` while another replica holds it.
+    pub async fn try_lead_sender(&self) -> Result<Option<SenderLease>> {
+        let Pool::Postgres(pool) = &self.pool else {
+            return Ok(Some(SenderLease { connection: None }));
+        };
+        let mut connection = pool.acquire().await?.detach();
+        // Keyed by schema: deployments (and tests) that share a database keep apart.
+        let held: bool = sqlx::query_scalar(
+            "SELECT pg_try_advisory_lock(hashtext(current_schema() || ':kabinet-push-sender'))",
+        )
+        .fetch_one(&mut connection)
+        .await?;
+        if held {
+            Ok(Some(SenderLease {
+                connection: Some(connection),
+            }))
+        } else {
+            use sqlx::Connection;
+            let _ = connection.close().await;
+            Ok(None)
+        }
+    }
+}
+
+impl SenderLease {
+    /// Whether the lease still holds (its connection answers).
+    pub async fn is_held(&mut self) -> bool {
+        match &mut self.connection {
+            None => true,
+            Some(c) => sqlx::query("SELECT 1").execute(&mut *c).await.is_ok(),
+        }
+    }
+
+    pub async fn release(self) {
+        if let Some(c) = self.connection {
+            use sqlx::Connection;
+            let _ = c.close().await;
+        }
+    }
+}
