@@ -352,3 +352,149 @@ pub fn object_schema(fields: &[Field]) -> Value {
         .collect();
     json!({"type": "object", "properties": properties, "required": required})
 }
+
+#[cfg(test)]
+mod tests {
+    //! The document against the parsers: what it calls valid is taken, what it calls
+    //! required or enumerated is enforced, and nothing taken is left undocumented.
+
+    use super::*;
+    use crate::ingest::{self, Invalid};
+
+    fn parse(body: &str, value: &Value) -> Result<(), Invalid> {
+        match body {
+            "Locality" => ingest::parse_locality("almaty", value, "").map(drop),
+            "Institution" => ingest::parse_institution("alm-ds-1", value, "").map(drop),
+            "Application" => ingest::parse_application("ALM-1", value, "").map(drop),
+            "StatusChange" => ingest::parse_status_change(value, "").map(drop),
+            "Referral" => ingest::parse_referral("ALM-R-1", value, "").map(drop),
+            "ChildFile" => ingest::parse_child_file("230415500016", value, "").map(drop),
+            "Attendance" => ingest::parse_attendance("230415500016", value, "").map(drop),
+            other => panic!("no parser for {other}"),
+        }
+    }
+
+    /// Every field of the example with its path and description: `(path, pointer, field)`.
+    fn walk<'a>(
+        fields: &'a [Field],
+        path: &str,
+        pointer: &[String],
+        out: &mut Vec<(String, Vec<String>, &'a Field)>,
+    ) {
+        for f in fields {
+            let p = if path.is_empty() {
+                f.name.to_owned()
+            } else {
+                format!("{path}.{}", f.name)
+            };
+            let mut ptr = pointer.to_vec();
+            ptr.push(f.name.to_owned());
+            out.push((p.clone(), ptr.clone(), f));
+            match &f.shape {
+                Shape::Object(inner) => walk(inner, &p, &ptr, out),
+                Shape::Array { item, .. } => {
+                    if let Shape::Object(inner) = item.as_ref() {
+                        let mut ptr0 = ptr.clone();
+                        ptr0.push("0".into());
+                        walk(inner, &format!("{p}[0]"), &ptr0, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn at<'v>(value: &'v mut Value, pointer: &[String]) -> Option<&'v mut Value> {
+        let mut v = value;
+        for part in pointer {
+            v = match v {
+                Value::Object(m) => m.get_mut(part)?,
+                Value::Array(a) => a.get_mut(part.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(v)
+    }
+
+    fn fields_of(result: Result<(), Invalid>) -> Vec<String> {
+        result
+            .err()
+            .map(|i| i.0.into_iter().map(|e| e.field).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn every_example_is_taken() {
+        for (_, _, body) in crate::api::openapi::bodies() {
+            assert_eq!(parse(body.name, &body.example), Ok(()), "{}", body.name);
+        }
+    }
+
+    #[test]
+    fn required_fields_and_enums_are_enforced_as_documented() {
+        for (_, _, body) in crate::api::openapi::bodies() {
+            let mut all = Vec::new();
+            walk(&body.fields, "", &[], &mut all);
+            for (path, pointer, field) in &all {
+                let mut spoiled = body.example.clone();
+                let Some(parent) = at(&mut spoiled, &pointer[..pointer.len() - 1]) else {
+                    continue; // an array item the example does not have
+                };
+                if parent.get(field.name).is_none() {
+                    assert!(
+                        !field.required,
+                        "{}: the example lacks required {path}",
+                        body.name
+                    );
+                    continue;
+                }
+                if field.required {
+                    parent.as_object_mut().unwrap().remove(field.name);
+                    assert_eq!(
+                        fields_of(parse(body.name, &spoiled)),
+                        vec![path.clone()],
+                        "{}: {path} is required",
+                        body.name
+                    );
+                }
+                if matches!(field.shape, Shape::Enum(_)) {
+                    let mut spoiled = body.example.clone();
+                    *at(&mut spoiled, pointer).unwrap() = json!("zzz");
+                    assert_eq!(
+                        fields_of(parse(body.name, &spoiled)),
+                        vec![path.clone()],
+                        "{}: {path} is an enum",
+                        body.name
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn nothing_in_an_example_is_undocumented() {
+        fn check(value: &Value, fields: &[Field], path: &str) {
+            let Value::Object(map) = value else { return };
+            for (key, v) in map {
+                let field = fields
+                    .iter()
+                    .find(|f| f.name == key)
+                    .unwrap_or_else(|| panic!("{path}{key} is not documented"));
+                match &field.shape {
+                    Shape::Object(inner) => check(v, inner, &format!("{path}{key}.")),
+                    Shape::Array { item, .. } => {
+                        if let Shape::Object(inner) = item.as_ref() {
+                            for item in v.as_array().into_iter().flatten() {
+                                check(item, inner, &format!("{path}{key}[]."));
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for (_, _, body) in crate::api::openapi::bodies() {
+            check(&body.example, &body.fields, "");
+        }
+    }
+}

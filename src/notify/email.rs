@@ -2,7 +2,7 @@
 //! (or `?tls=required`), `smtps://` is TLS from the first byte; credentials go in the URL.
 
 use lettre::message::header::ContentType;
-use lettre::message::{Mailbox, SinglePart, header::ContentTransferEncoding};
+use lettre::message::{Mailbox, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::SmtpConfig;
@@ -50,8 +50,7 @@ impl Mailer {
             .singlepart(
                 SinglePart::builder()
                     .header(ContentType::TEXT_PLAIN)
-                    // Readable as sent; every server today takes 8BITMIME.
-                    .header(ContentTransferEncoding::EightBit)
+                    // lettre picks the transfer encoding (base64 for Cyrillic).
                     .body(body.to_owned()),
             )
             .map_err(|e| MailError::Refused(e.to_string()))?;

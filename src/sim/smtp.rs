@@ -16,6 +16,63 @@ pub struct Mail {
     pub data: String,
 }
 
+impl Mail {
+    /// The body as text: base64 and quoted-printable undone, as a mail client would.
+    pub fn body_text(&self) -> String {
+        let (headers, body) = self.data.split_once("\n\n").unwrap_or(("", &self.data));
+        let encoding = headers
+            .lines()
+            .find_map(|l| l.strip_prefix("Content-Transfer-Encoding:"))
+            .map(|v| v.trim().to_ascii_lowercase())
+            .unwrap_or_default();
+        match encoding.as_str() {
+            "base64" => {
+                let bytes = decode_base64(&body.split_whitespace().collect::<String>());
+                String::from_utf8_lossy(&bytes).replace("\r\n", "\n")
+            }
+            "quoted-printable" => {
+                let joined = body.replace("=\n", "");
+                let mut out = Vec::new();
+                let bytes = joined.as_bytes();
+                let mut i = 0;
+                while i < bytes.len() {
+                    if bytes[i] == b'=' && i + 2 < bytes.len() {
+                        let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                        if let Ok(b) = u8::from_str_radix(hex, 16) {
+                            out.push(b);
+                            i += 3;
+                            continue;
+                        }
+                    }
+                    out.push(bytes[i]);
+                    i += 1;
+                }
+                String::from_utf8_lossy(&out).into_owned()
+            }
+            _ => body.to_owned(),
+        }
+    }
+}
+
+fn decode_base64(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for c in text.bytes() {
+        let Some(value) = ALPHABET.iter().position(|&a| a == c) else {
+            continue; // padding
+        };
+        buffer = (buffer << 6) | value as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+            buffer &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
 #[derive(Clone, Default)]
 pub struct SmtpSink {
     pub addr: Option<SocketAddr>,
