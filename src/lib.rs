@@ -9,7 +9,8 @@
 //! - [`ingest`]: what the portal sends, checked field by field and written.
 //! - [`demo`]: the demo data set and its loader; [`demo_chat`]: `kabinet demo` in a terminal.
 //! - [`bot`], [`api`], [`notify`], [`sim`]: the Telegram bot, the integration API, the push
-//!   sender and the Telegram simulator (built in their own milestones).
+//!   sender (with the referral reminder) and the Telegram simulator.
+//! - [`app`]: `kabinet run` as one value; [`metrics`]: the counters behind `/metrics`.
 
 pub mod api;
 pub mod app;

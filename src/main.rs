@@ -171,13 +171,9 @@ async fn import(config: &Config, file: &PathBuf) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("{} is not valid JSON: {e}", file.display()))?;
     let storage = connect(config).await?;
     let total = kabinet::ingest::count_records(&doc);
+    let mut bar = Progress::new(total);
     let report = kabinet::ingest::import_document(&storage, &doc, kabinet::clock::now(), |done| {
-        if total >= 1000 && (done % 500 == 0 || done == total) {
-            eprint!("\r{done}/{total} records");
-            if done == total {
-                eprintln!();
-            }
-        }
+        bar.show(done)
     })
     .await?;
     storage.close().await;
@@ -197,4 +193,54 @@ async fn import(config: &Config, file: &PathBuf) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The progress of a large import on standard error: a bar redrawn in place on a terminal,
+/// a line every tenth in a log. Small files (under 1,000 records) print nothing.
+struct Progress {
+    total: usize,
+    terminal: bool,
+    shown: usize,
+}
+
+impl Progress {
+    const LARGE: usize = 1000;
+    const WIDTH: usize = 30;
+
+    fn new(total: usize) -> Progress {
+        use std::io::IsTerminal;
+        Progress {
+            total,
+            terminal: std::io::stderr().is_terminal(),
+            shown: 0,
+        }
+    }
+
+    fn show(&mut self, done: usize) {
+        if self.total < Self::LARGE {
+            return;
+        }
+        let percent = done * 100 / self.total;
+        // A terminal is redrawn every percent, a log gets a line every ten.
+        let step = if self.terminal { 1 } else { 10 };
+        if percent < self.shown + step && done != self.total {
+            return;
+        }
+        self.shown = percent;
+        let filled = done * Self::WIDTH / self.total;
+        let line = format!(
+            "[{}{}] {percent:>3}% {done}/{} records",
+            "#".repeat(filled),
+            "-".repeat(Self::WIDTH - filled),
+            self.total
+        );
+        if self.terminal {
+            eprint!("\r{line}");
+            if done == self.total {
+                eprintln!();
+            }
+        } else {
+            eprintln!("{line}");
+        }
+    }
 }

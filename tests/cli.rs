@@ -244,6 +244,35 @@ fn import_loads_a_document_and_names_each_bad_record() {
 }
 
 #[test]
+fn a_large_import_shows_its_progress_and_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let localities: Vec<serde_json::Value> = (0..1200)
+        .map(|i| serde_json::json!({"code": format!("loc-{i}"), "name_kk": format!("Ауыл {i}"), "name_ru": format!("Село {i}")}))
+        .collect();
+    let file = dir.path().join("large.json");
+    std::fs::write(
+        &file,
+        serde_json::json!({ "localities": localities }).to_string(),
+    )
+    .unwrap();
+    let out = kabinet(dir.path(), &["import", file.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("[###############---------------]  50% 600/1200 records"),
+        "{err}"
+    );
+    assert!(
+        err.contains("[##############################] 100% 1200/1200 records"),
+        "{err}"
+    );
+    assert_eq!(
+        text(&out.stdout).trim(),
+        "1200 record(s): 1200 created, 0 updated, 0 unchanged, 0 refused."
+    );
+}
+
+#[test]
 fn run_needs_a_bot_token() {
     let dir = tempfile::tempdir().unwrap();
     let out = kabinet(dir.path(), &["run"], &[]);
