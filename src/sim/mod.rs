@@ -33,11 +33,16 @@ pub const TOKEN: &str = "7000000001:SIMULATOR-token-not-a-real-one-000000";
 pub struct SimConfig {
     /// Enforce Telegram's rate limits (off for load tests).
     pub rate_limits: bool,
+    /// Messages per second overall: 30 for every bot, up to 1000 with paid broadcasts.
+    pub global_per_sec: u32,
 }
 
 impl Default for SimConfig {
     fn default() -> Self {
-        SimConfig { rate_limits: true }
+        SimConfig {
+            rate_limits: true,
+            global_per_sec: 30,
+        }
     }
 }
 
@@ -79,7 +84,7 @@ impl Simulator {
     pub async fn start(config: SimConfig) -> std::io::Result<Simulator> {
         let (changes, _) = watch::channel(0);
         let shared = Arc::new(Shared {
-            state: Mutex::new(State::new(config.rate_limits)),
+            state: Mutex::new(State::new(config.rate_limits, config.global_per_sec)),
             updates: Notify::new(),
             changes,
         });

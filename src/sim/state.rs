@@ -242,7 +242,7 @@ fn int_param(params: &Value, name: &str) -> Option<i64> {
 }
 
 impl State {
-    pub fn new(rate_limits: bool) -> Self {
+    pub fn new(rate_limits: bool, global_per_sec: u32) -> Self {
         State {
             rate_limits,
             callback_timeout: Duration::from_secs(15),
@@ -257,7 +257,7 @@ impl State {
             log: Vec::new(),
             violations: Vec::new(),
             faults: Vec::new(),
-            global: Bucket::new(30.0, 30.0),
+            global: Bucket::new(f64::from(global_per_sec), f64::from(global_per_sec)),
         }
     }
 
@@ -528,7 +528,7 @@ impl State {
             ChatKind::Group { .. } => "group: 20 messages per minute",
         };
         let refused = match self.global.take(now) {
-            Err(retry) => Some(("overall: 30 messages per second", retry)),
+            Err(retry) => Some(("overall: messages per second", retry)),
             Ok(()) => chat.bucket.take(now).err().map(|retry| (limit, retry)),
         };
         if let Some((limit, retry_after)) = refused {
