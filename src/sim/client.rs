@@ -249,8 +249,17 @@ impl ChatHandle {
 
     pub async fn next_within(&mut self, timeout: Duration) -> Result<MessageView, String> {
         let deadline = tokio::time::Instant::now() + timeout;
-        let mut changes = self.sim.shared().changes.subscribe();
+        let changed = {
+            let state = self.sim.shared().lock();
+            let chat = state.chats.get(&self.chat_id).ok_or("no such chat")?;
+            chat.changed.clone()
+        };
         loop {
+            // Registered before looking, so a change between the look and the wait is not
+            // missed.
+            let notified = changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
             {
                 let state = self.sim.shared().lock();
                 let chat = state.chats.get(&self.chat_id).ok_or("no such chat")?;
@@ -262,10 +271,7 @@ impl ChatHandle {
                     }
                 }
             }
-            if tokio::time::timeout_at(deadline, changes.changed())
-                .await
-                .is_err()
-            {
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
                 return Err(format!(
                     "the bot said nothing in chat {} within {timeout:?}",
                     self.chat_id

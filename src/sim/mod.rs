@@ -17,7 +17,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use serde_json::{Value, json};
-use tokio::sync::{Notify, watch};
+use tokio::sync::Notify;
 
 pub use client::{Button, ChatHandle, MessageView};
 pub use state::{
@@ -50,8 +50,6 @@ pub(crate) struct Shared {
     pub(crate) state: Mutex<State>,
     /// Wakes long polls when an update arrives.
     updates: Notify,
-    /// Counts bot-side changes, so clients can wait for the next one.
-    pub(crate) changes: watch::Sender<u64>,
 }
 
 impl Shared {
@@ -82,11 +80,9 @@ impl Drop for StopOnDrop {
 impl Simulator {
     /// Starts the server on 127.0.0.1 on a free port.
     pub async fn start(config: SimConfig) -> std::io::Result<Simulator> {
-        let (changes, _) = watch::channel(0);
         let shared = Arc::new(Shared {
             state: Mutex::new(State::new(config.rate_limits, config.global_per_sec)),
             updates: Notify::new(),
-            changes,
         });
         let app = Router::new()
             .route("/{bot_token}/{method}", any(handle))
@@ -242,6 +238,9 @@ async fn handle(
     let result = call(&shared, &method, &params).await;
     {
         let mut state = shared.lock();
+        if let Some(chat) = state::chat_id_param(&params).and_then(|id| state.chats.get(&id)) {
+            chat.changed.notify_waiters();
+        }
         let (status, description) = match &result {
             Ok(_) => (200, None),
             Err(e) => (e.code, Some(e.description.clone())),
@@ -254,7 +253,6 @@ async fn handle(
             at: Instant::now(),
         });
     }
-    shared.changes.send_modify(|n| *n += 1);
     reply(result)
 }
 

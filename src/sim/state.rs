@@ -2,6 +2,7 @@
 //! and the Bot API methods acting on them with Telegram's answers.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -182,6 +183,9 @@ pub struct SimChat {
     pub blocked: bool,
     /// Bot-side changes (sent, edited, deleted message ids), in order, for clients to follow.
     pub changes: Vec<Change>,
+    /// Wakes the clients of this chat (only them: with many chats, waking every client on
+    /// every change would make the simulator the bottleneck).
+    pub changed: Arc<tokio::sync::Notify>,
     bucket: Bucket,
 }
 
@@ -225,7 +229,7 @@ fn unix_now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-fn chat_id_param(params: &Value) -> Option<i64> {
+pub(crate) fn chat_id_param(params: &Value) -> Option<i64> {
     match params.get("chat_id")? {
         Value::Number(n) => n.as_i64(),
         Value::String(s) => s.parse().ok(),
@@ -316,6 +320,7 @@ impl State {
             messages: BTreeMap::new(),
             blocked: false,
             changes: Vec::new(),
+            changed: Arc::default(),
             bucket,
         });
     }
