@@ -4,6 +4,7 @@ mod cabinet;
 pub mod callback;
 mod context;
 mod handlers;
+mod lanes;
 mod login;
 mod schema;
 mod screens;
@@ -13,12 +14,13 @@ pub mod texts;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::StreamExt;
 use teloxide::adaptors::throttle::Limits;
 use teloxide::adaptors::{DefaultParseMode, Throttle};
-use teloxide::dispatching::ShutdownToken;
 use teloxide::prelude::*;
-use teloxide::types::{AllowedUpdate, BotCommand, BotCommandScope, ParseMode};
-use teloxide::update_listeners::Polling;
+use teloxide::types::{AllowedUpdate, BotCommand, BotCommandScope, Me, ParseMode};
+use teloxide::update_listeners::{Polling, UpdateListener};
+use tokio::sync::watch;
 
 pub use context::ChatCtx;
 pub use schema::schema;
@@ -61,9 +63,19 @@ pub enum BotError {
 
 pub type HandlerResult = Result<(), BotError>;
 
+/// Idle connections to the Bot API kept for reuse; a busy bot needs a few dozen at once.
+const IDLE_CONNECTIONS: usize = 64;
+
 /// Builds the bot for the configured Bot API URL and token, with the configured rate limits.
 pub fn build_bot(config: &Config, token: &str) -> KBot {
-    let bot = Bot::new(token).set_api_url(config.telegram_api_url.clone());
+    // teloxide's client settings, with fewer idle connections kept: after a burst of
+    // thousands of requests at once, a thousand idle connections would otherwise stay open
+    // (and hold their buffers) for 90 seconds.
+    let client = teloxide::net::default_reqwest_settings()
+        .pool_max_idle_per_host(IDLE_CONNECTIONS)
+        .build()
+        .expect("the HTTP client builds with rustls");
+    let bot = Bot::with_client(token, client).set_api_url(config.telegram_api_url.clone());
     let limits = Limits {
         messages_per_sec_chat: config.telegram_rates.chat_per_sec,
         messages_per_min_chat: 20,
@@ -117,33 +129,23 @@ pub async fn register_commands(
 /// How long a stop waits for the updates in hand.
 pub const STOP_GRACE: Duration = Duration::from_secs(15);
 
-/// A running bot: its task, and the token that stops it.
+/// A running bot: its task, and the switch that stops it.
 pub struct RunningBot {
-    pub shutdown: ShutdownToken,
-    pub task: tokio::task::JoinHandle<()>,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
 }
 
 impl RunningBot {
     /// Stops taking updates, lets the ones in hand finish, and waits for the task — at most
     /// [`STOP_GRACE`]; past that the task is aborted so the process can still exit.
     pub async fn stop(self) {
-        let RunningBot { shutdown, task } = self;
-        let graceful = async {
-            // A dispatcher that has not started running yet refuses the token ("idle"): wait
-            // for it to start, or it would start afterwards and never stop.
-            loop {
-                match shutdown.shutdown() {
-                    Ok(done) => break done.await,
-                    Err(_) if task.is_finished() => break,
-                    Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-                }
-            }
-        };
-        if tokio::time::timeout(STOP_GRACE, graceful).await.is_err() {
+        let RunningBot { stop, mut task } = self;
+        let _ = stop.send(true);
+        if tokio::time::timeout(STOP_GRACE, &mut task).await.is_err() {
             tracing::warn!("the bot did not stop within {STOP_GRACE:?}; aborting it");
             task.abort();
+            let _ = task.await;
         }
-        let _ = task.await;
     }
 }
 
@@ -152,6 +154,7 @@ impl RunningBot {
 pub async fn start_polling(
     bot: KBot,
     deps: Deps,
+    me: Me,
     poll_timeout: Duration,
 ) -> Result<RunningBot, teloxide::RequestError> {
     let listener = Polling::builder(bot.clone())
@@ -164,21 +167,40 @@ pub async fn start_polling(
         .delete_webhook()
         .await
         .build();
-    let mut dispatcher = Dispatcher::builder(bot, schema())
-        .dependencies(dptree::deps![deps])
-        .default_handler(|_| async {})
-        .error_handler(LoggingErrorHandler::with_custom_text("an update failed"))
-        .build();
-    let shutdown = dispatcher.shutdown_token();
-    let task = tokio::spawn(async move {
-        dispatcher
-            .dispatch_with_listener(
-                listener,
-                LoggingErrorHandler::with_custom_text("getting updates failed"),
-            )
-            .await;
-    });
-    Ok(RunningBot { shutdown, task })
+    let lanes = lanes::Lanes::new(schema(), dptree::deps![bot, deps, me]);
+    let (stop, stopping) = watch::channel(false);
+    let task = tokio::spawn(listen(listener, lanes, stopping));
+    Ok(RunningBot { stop, task })
+}
+
+/// Takes updates from the listener into the lanes until asked to stop; then lets the
+/// listener confirm what it took (so Telegram does not send it again) and waits for the
+/// updates in hand.
+async fn listen<L>(mut listener: L, lanes: Arc<lanes::Lanes>, mut stopping: watch::Receiver<bool>)
+where
+    L: UpdateListener,
+    L::Err: std::fmt::Debug,
+{
+    let mut stop_token = Some(listener.stop_token());
+    let stream = listener.as_stream();
+    tokio::pin!(stream);
+    loop {
+        tokio::select! {
+            update = stream.next() => match update {
+                Some(Ok(update)) => lanes.submit(update),
+                Some(Err(error)) => tracing::warn!(?error, "getting updates failed"),
+                None => break,
+            },
+            changed = stopping.changed(), if stop_token.is_some() => {
+                if changed.is_err() || *stopping.borrow() {
+                    if let Some(token) = stop_token.take() {
+                        token.stop();
+                    }
+                }
+            }
+        }
+    }
+    lanes.drained().await;
 }
 
 /// Starts the whole bot on `bot` (see [`build_bot`]; the push sender shares it, so both
@@ -206,7 +228,10 @@ pub async fn launch(
         sms,
         metrics,
     };
-    Ok((start_polling(bot, deps, poll_timeout).await?, bot_username))
+    Ok((
+        start_polling(bot, deps, me, poll_timeout).await?,
+        bot_username,
+    ))
 }
 
 /// Resolves when the process is asked to stop: Ctrl-C or SIGTERM (what `docker stop` and

@@ -1,0 +1,226 @@
+//! Running updates: one chat's updates one at a time and in the order they came, different
+//! chats at once.
+//!
+//! teloxide's dispatcher does the same with a worker per chat, but each worker holds a queue
+//! of 32 two-kilobyte `Update`s (about 62 KB) from the start, keeps the workers of every chat
+//! seen at the busiest moment for good (10,000 chats pressing at once left a process of
+//! 570 MB), and under steady load drops and re-creates them all the time. Here a chat
+//! costs memory only while it has updates in hand, and at most [`HANDLING_AT_ONCE`] updates
+//! are being handled at a time: in a burst the rest wait as updates (2 KB each), not as
+//! handlers part-way through (about 40 KB each, most of them waiting for their turn to send).
+
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, VecDeque};
+use std::ops::ControlFlow;
+use std::sync::{Arc, Mutex};
+
+use teloxide::dispatching::UpdateHandler;
+use teloxide::dptree::di::DependencyMap;
+use teloxide::types::Update;
+use tokio::sync::{Notify, Semaphore};
+
+use super::BotError;
+
+/// Updates handled at once, over all chats. Far above what a busy bot needs (2,000 updates
+/// a second at 5 ms each is 10 at once); it bounds memory when thousands of chats press at
+/// the same moment and their answers queue behind Telegram's rate limit.
+pub const HANDLING_AT_ONCE: usize = 1024;
+
+/// The updates in hand, per chat, and the handler tree they go through.
+pub struct Lanes {
+    /// A chat is here while a task is handling its updates; the queue holds those that
+    /// came meanwhile.
+    waiting: Mutex<HashMap<i64, VecDeque<Update>>>,
+    handler: UpdateHandler<BotError>,
+    deps: DependencyMap,
+    handling: Semaphore,
+    /// Updates taken and not yet handled, and a bell for when that falls to zero.
+    in_hand: Mutex<usize>,
+    idle: Notify,
+}
+
+impl Lanes {
+    /// `deps` holds what handlers take besides the update (the bot, [`super::Deps`], `Me`).
+    pub fn new(handler: UpdateHandler<BotError>, deps: DependencyMap) -> Arc<Lanes> {
+        Arc::new(Lanes {
+            waiting: Mutex::new(HashMap::new()),
+            handler,
+            deps,
+            handling: Semaphore::new(HANDLING_AT_ONCE),
+            in_hand: Mutex::new(0),
+            idle: Notify::new(),
+        })
+    }
+
+    /// Takes an update: handled at once if its chat has nothing in hand, after the chat's
+    /// earlier updates otherwise. Never waits.
+    pub fn submit(self: &Arc<Self>, update: Update) {
+        *self.in_hand.lock().expect("not poisoned") += 1;
+        let Some(lane) = lane_of(&update) else {
+            let lanes = self.clone();
+            tokio::spawn(async move {
+                lanes.handle(update).await;
+                lanes.done(1);
+            });
+            return;
+        };
+        match self.waiting.lock().expect("not poisoned").entry(lane) {
+            Entry::Occupied(mut queue) => {
+                queue.get_mut().push_back(update);
+                return;
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(VecDeque::new());
+            }
+        }
+        let lanes = self.clone();
+        tokio::spawn(async move {
+            let mut next = Some(update);
+            while let Some(update) = next {
+                lanes.handle(update).await;
+                lanes.done(1);
+                let mut waiting = lanes.waiting.lock().expect("not poisoned");
+                next = waiting.get_mut(&lane).and_then(VecDeque::pop_front);
+                if next.is_none() {
+                    waiting.remove(&lane);
+                }
+            }
+        });
+    }
+
+    /// Handles one update when its turn comes. The handler's future is boxed so that a task
+    /// waiting for its turn is small: a task is as big as the largest future it awaits.
+    async fn handle(&self, update: Update) {
+        let _turn = self
+            .handling
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        Box::pin(self.dispatch(update)).await;
+    }
+
+    async fn dispatch(&self, update: Update) {
+        let mut deps = self.deps.clone();
+        deps.insert(update);
+        // A handler that panics takes only its own update down; the lane goes on.
+        let outcome = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(
+            self.handler.dispatch(deps),
+        ))
+        .await;
+        match outcome {
+            Ok(ControlFlow::Break(Ok(()))) | Ok(ControlFlow::Continue(_)) => {}
+            Ok(ControlFlow::Break(Err(error))) => tracing::error!(%error, "an update failed"),
+            Err(_) => tracing::error!("an update's handler panicked"),
+        }
+    }
+
+    fn done(&self, count: usize) {
+        let mut in_hand = self.in_hand.lock().expect("not poisoned");
+        *in_hand -= count;
+        if *in_hand == 0 {
+            self.idle.notify_waiters();
+        }
+    }
+
+    /// How many updates are taken and not yet handled.
+    pub fn in_hand(&self) -> usize {
+        *self.in_hand.lock().expect("not poisoned")
+    }
+
+    /// Resolves when every update taken so far has been handled.
+    pub async fn drained(&self) {
+        loop {
+            let idle = self.idle.notified();
+            tokio::pin!(idle);
+            // Listening before looking, so a bell between the two is not missed.
+            idle.as_mut().enable();
+            if self.in_hand() == 0 {
+                return;
+            }
+            idle.await;
+        }
+    }
+}
+
+/// The lane an update runs in: its chat, or for an update without one its sender.
+fn lane_of(update: &Update) -> Option<i64> {
+    update
+        .chat()
+        .map(|chat| chat.id.0)
+        .or_else(|| update.from().map(|user| user.id.0 as i64))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex as StdMutex;
+    use std::time::Duration;
+
+    use teloxide::dptree;
+
+    use super::*;
+
+    /// Update `update_id` from private chat `chat`, as Telegram sends it. Its handler waits
+    /// `wait_ms` milliseconds (the number in the message's text).
+    fn message(update_id: u32, chat: i64, wait_ms: u64) -> Update {
+        let json = serde_json::json!({
+            "update_id": update_id,
+            "message": {
+                "message_id": update_id, "date": 1_764_000_000, "text": wait_ms.to_string(),
+                "chat": {"id": chat, "type": "private", "first_name": "Parent"},
+                "from": {"id": chat, "is_bot": false, "first_name": "Parent"}
+            }
+        });
+        // From text, as it comes over the wire: teloxide's update reads borrowed strings.
+        serde_json::from_str(&json.to_string()).expect("a valid update")
+    }
+
+    type Log = Arc<StdMutex<Vec<u32>>>;
+
+    /// Lanes whose handler waits as the message says, then logs the update's id.
+    fn lanes(log: &Log) -> Arc<Lanes> {
+        let handler: UpdateHandler<BotError> =
+            dptree::entry().endpoint(|update: Update, log: Log| async move {
+                let wait = match &update.kind {
+                    teloxide::types::UpdateKind::Message(m) => {
+                        m.text().and_then(|t| t.parse().ok())
+                    }
+                    _ => None,
+                };
+                let wait = wait.expect("a message with a number");
+                tokio::time::sleep(Duration::from_millis(wait)).await;
+                log.lock().unwrap().push(update.id.0);
+                Ok(())
+            });
+        Lanes::new(handler, dptree::deps![log.clone()])
+    }
+
+    #[tokio::test]
+    async fn a_chat_runs_in_order_and_other_chats_do_not_wait_for_it() {
+        let log: Log = Arc::default();
+        let lanes = lanes(&log);
+        lanes.submit(message(1, 7, 150));
+        lanes.submit(message(2, 7, 0));
+        lanes.submit(message(3, 8, 0));
+        lanes.submit(message(4, 7, 0));
+        assert_eq!(lanes.in_hand(), 4);
+        tokio::time::timeout(Duration::from_secs(5), lanes.drained())
+            .await
+            .expect("every update handled");
+        // Chat 8 went by while chat 7 waited; chat 7 kept its order.
+        assert_eq!(*log.lock().unwrap(), [3, 1, 2, 4]);
+        assert_eq!(lanes.in_hand(), 0);
+        assert!(
+            lanes.waiting.lock().unwrap().is_empty(),
+            "an idle chat holds nothing"
+        );
+    }
+
+    #[tokio::test]
+    async fn drained_waits_for_the_updates_in_hand() {
+        let log: Log = Arc::default();
+        let lanes = lanes(&log);
+        lanes.submit(message(1, 7, 200));
+        lanes.drained().await;
+        assert_eq!(*log.lock().unwrap(), [1]);
+    }
+}
