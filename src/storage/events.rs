@@ -108,14 +108,22 @@ impl Storage {
 
     /// Marks the given events of the cabinet read; ids of other cabinets are ignored.
     pub async fn mark_read(&self, cabinet_id: i64, ids: &[i64], now: DateTime<Utc>) -> Result<u64> {
-        let mut marked = 0;
-        // A handful of ids per screen: one small statement each keeps the SQL portable.
-        for id in ids {
-            marked += on_pool!(self, pool => sqlx::query(
-                "UPDATE events SET read_at = $1 WHERE id = $2 AND cabinet_id = $3 AND read_at IS NULL")
-                .bind(now).bind(id).bind(cabinet_id).execute(pool).await.map(|r| r.rows_affected()))?;
+        if ids.is_empty() {
+            return Ok(0);
         }
-        Ok(marked)
+        // One statement for the screen's events (a page: a handful of ids).
+        let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "UPDATE events SET read_at = $1 WHERE cabinet_id = $2 AND read_at IS NULL AND id IN ({})",
+            placeholders.join(", ")
+        );
+        Ok(on_pool!(self, pool => {
+            let mut query = sqlx::query(&sql).bind(now).bind(cabinet_id);
+            for id in ids {
+                query = query.bind(id);
+            }
+            query.execute(pool).await.map(|r| r.rows_affected())
+        })?)
     }
 
     /// The event with this id if it belongs to the cabinet.
