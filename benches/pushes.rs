@@ -5,32 +5,18 @@
 //! `cargo bench --bench pushes -- RATE CHANGES` (defaults: 1000 10000). RATE is both
 //! `TELEGRAM_GLOBAL_RATE` and the simulator's own overall limit. Figures in BENCHMARKS.md.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+mod support;
+
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
 use futures::StreamExt;
-use kabinet::domain::{Iin, Language, Sex};
 use kabinet::sim::{SimConfig, Simulator};
-use kabinet::storage::Storage;
 use serde_json::json;
-
-const TOKEN: &str = "bench-token-0123456789abcdef";
-
-/// A valid IIN for this birth date from `serial` up (some serials have no control digit).
-fn iin(birth: NaiveDate, sex: Sex, serial: u16) -> Iin {
-    (serial..serial + 10)
-        .find_map(|s| Iin::generate(birth, sex, s))
-        .expect("one of ten serials has a control digit")
-}
+use support::TOKEN;
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    let args: Vec<u64> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let args = support::args();
     let rate = args.first().copied().unwrap_or(1000) as u32;
     let changes = args.get(1).copied().unwrap_or(10_000) as usize;
     // Enough parents that the per-chat limit (1/s) is not what bounds the rate.
@@ -42,102 +28,17 @@ async fn main() {
     })
     .await
     .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let db_url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let storage = Storage::connect_str(&db_url, 10).await.unwrap();
-    storage.migrate().await.unwrap();
-    kabinet::demo::load(&storage, kabinet::clock::now())
-        .await
-        .unwrap();
-    let vars: HashMap<String, String> = [
-        ("TELEGRAM_API_URL", sim.api_url().to_string()),
-        ("API_TOKEN", TOKEN.into()),
-        ("API_LISTEN", "127.0.0.1:0".into()),
-        ("TELEGRAM_GLOBAL_RATE", rate.to_string()),
-        ("DATABASE_URL", db_url.clone()),
-        ("LOG_FORMAT", "pretty".into()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    let app_config = Arc::new(kabinet::config::Config::from_vars(&vars).unwrap());
-    let config = app_config.clone();
-    let outlets = kabinet::app::Outlets {
-        sms: kabinet::notify::sms::SmsSender::Log(Arc::new(|_: &str| {})),
-        mail: None,
-    };
-    let app = kabinet::app::start(
-        config,
-        storage.clone(),
-        kabinet::sim::TOKEN,
-        Duration::from_secs(1),
-        outlets,
-    )
-    .await
-    .unwrap();
-    let base = format!("http://{}", app.api_addr().unwrap());
+    let (storage, db_url) = support::database("pushes").await;
+    let rate_setting = rate.to_string();
+    let settings = [("TELEGRAM_GLOBAL_RATE", rate_setting.as_str())];
+    let app = support::start(&sim, &storage, &db_url, &settings).await;
+    let base = support::api_base(&app);
     let client = reqwest::Client::new();
 
     // Parents, each with one application and one chat logged in.
-    eprintln!("setting up {parents} parents …");
+    let cabinets = support::parents(&storage, &base, "BENCH", parents).await;
     let numbers: Vec<String> = (0..parents).map(|i| format!("BENCH-{i:06}")).collect();
-    futures::stream::iter(0..parents)
-        .map(|i| {
-            let (client, base, number) = (client.clone(), base.clone(), numbers[i].clone());
-            async move {
-                let birth = NaiveDate::from_ymd_opt(1980, 1, 1).unwrap() + chrono::Days::new(i as u64);
-                let parent = iin(birth, Sex::Female, 1);
-                let child_birth = NaiveDate::from_ymd_opt(2021, 1, 1).unwrap() + chrono::Days::new(i as u64 % 700);
-                let child = iin(child_birth, Sex::Male, (i / 700) as u16 * 10 + 1);
-                let body = json!({
-                    "locality": "almaty",
-                    "parent": {"iin": parent.as_str(), "full_name": "Ата-ана", "phone": format!("+7701{:07}", i)},
-                    "child": {"iin": child.as_str(), "full_name": "Бала", "birth_date": child_birth.to_string()},
-                    "kind": "kindergarten", "institutions": ["alm-ds-12"], "desired_date": "2027-09-01",
-                    "language": "kk", "submitted_at": "2026-11-01T10:00:00+05:00", "status": "submitted"
-                });
-                let r = client
-                    .put(format!("{base}/api/v1/applications/{number}"))
-                    .bearer_auth(TOKEN)
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap();
-                assert!(r.status().is_success(), "{}", r.text().await.unwrap());
-            }
-        })
-        .buffer_unordered(16)
-        .collect::<Vec<_>>()
-        .await;
-    let now = kabinet::clock::now();
-    let cabinets: Vec<(i64,)> = {
-        let mut out = Vec::new();
-        for n in &numbers {
-            out.push((storage
-                .fetch_i64(&format!(
-                    "SELECT cabinet_id FROM applications WHERE number = '{n}'"
-                ))
-                .await
-                .unwrap(),));
-        }
-        out
-    };
-    let mut chats = Vec::new();
-    for (i, (cabinet,)) in cabinets.iter().enumerate() {
-        let chat_id = 1_000_000 + i as i64;
-        storage
-            .ensure_chat(
-                chat_id,
-                chat_id,
-                Language::Kk,
-                r#"{"state":{"s":"logged_in"}}"#,
-                now,
-            )
-            .await
-            .unwrap();
-        storage.start_session(chat_id, *cabinet, now).await.unwrap();
-        chats.push(sim.private_chat(chat_id, "Parent", Some("kk")));
-    }
+    let _chats = support::log_in_directly(&storage, &sim, &cabinets, 1_000_000).await;
 
     // Throughput: every change posted as fast as the API takes them.
     eprintln!("posting {changes} status changes …");
@@ -199,19 +100,8 @@ async fn main() {
             .unwrap();
     }
     let before = sim.requests().len();
-    let app = kabinet::app::start(
-        app_config.clone(),
-        storage.clone(),
-        kabinet::sim::TOKEN,
-        Duration::from_secs(1),
-        kabinet::app::Outlets {
-            sms: kabinet::notify::sms::SmsSender::Log(Arc::new(|_: &str| {})),
-            mail: None,
-        },
-    )
-    .await
-    .unwrap();
-    let base = format!("http://{}", app.api_addr().unwrap());
+    let app = support::start(&sim, &storage, &db_url, &settings).await;
+    let base = support::api_base(&app);
     loop {
         let sent = storage
             .fetch_i64("SELECT COUNT(*) FROM deliveries WHERE state = 'sent'")
@@ -256,13 +146,16 @@ async fn main() {
             }
             tokio::time::sleep(Duration::from_millis(1)).await;
         };
-        latencies.push(sent_at.saturating_duration_since(answered).as_secs_f64() * 1000.0);
+        latencies.push(sent_at.saturating_duration_since(answered));
         tokio::time::sleep(Duration::from_millis(1100)).await;
     }
-    latencies.sort_by(f64::total_cmp);
-    let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize];
+    latencies.sort_unstable();
+    let pct = |p: f64| support::percentile(&latencies, p);
 
-    println!("pushes: TELEGRAM_GLOBAL_RATE={rate}, {changes} status changes over {parents} chats");
+    println!(
+        "pushes: TELEGRAM_GLOBAL_RATE={rate}, {changes} status changes over {parents} chats ({})",
+        support::backend_name(&db_url)
+    );
     println!(
         "  API took the changes in {post_secs:.1} s ({:.0}/s)",
         changes as f64 / post_secs

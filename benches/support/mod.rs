@@ -1,0 +1,250 @@
+//! What the whole-service benchmarks share: a database (SQLite, or a schema of its own on the
+//! PostgreSQL of `TEST_DATABASE_URL`), `kabinet run` against the simulator, parents made
+//! through the API, chats logged in directly (no Argon2), and the process's own CPU and memory.
+// Each benchmark uses part of this.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use futures::StreamExt;
+use kabinet::app::Kabinet;
+use kabinet::domain::{Iin, Language, Sex};
+use kabinet::sim::{ChatHandle, Simulator};
+use kabinet::storage::Storage;
+use serde_json::json;
+
+pub const TOKEN: &str = "bench-token-0123456789abcdef";
+
+/// The benchmark's numeric arguments (`cargo bench --bench NAME -- 1000 20`), `--bench` and
+/// the like skipped.
+pub fn args() -> Vec<u64> {
+    std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect()
+}
+
+/// A valid IIN for this birth date from `serial` up (some serials have no control digit).
+pub fn iin(birth: NaiveDate, sex: Sex, serial: u16) -> Iin {
+    (serial..serial + 10)
+        .find_map(|s| Iin::generate(birth, sex, s))
+        .expect("one of ten serials has a control digit")
+}
+
+/// The IINs of bench parent `i` and of their child: distinct for every `i` below 25,000.
+pub fn family(i: usize) -> (Iin, Iin, NaiveDate) {
+    let birth = NaiveDate::from_ymd_opt(1980, 1, 1).unwrap() + chrono::Days::new(i as u64);
+    let child_birth =
+        NaiveDate::from_ymd_opt(2021, 1, 1).unwrap() + chrono::Days::new(i as u64 % 700);
+    (
+        iin(birth, Sex::Female, 1),
+        iin(child_birth, Sex::Male, (i / 700) as u16 * 10 + 1),
+        child_birth,
+    )
+}
+
+/// Seconds of CPU this process has used (user + system).
+pub fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// A line of /proc/self/status in MiB: `VmRSS:` (now) or `VmHWM:` (peak).
+pub fn memory_mib(field: &str) -> f64 {
+    memory_mib_of("/proc/self/status", field)
+}
+
+/// The same of any process's status file (`/proc/PID/status`).
+pub fn memory_mib_of(status_file: &str, field: &str) -> f64 {
+    std::fs::read_to_string(status_file)
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+/// A percentile of sorted latencies, in milliseconds.
+pub fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1000.0
+}
+
+/// A migrated database with the demo's reference data: PostgreSQL (a schema of its own)
+/// when `TEST_DATABASE_URL` is set, SQLite in a temporary folder otherwise.
+pub async fn database(name: &str) -> (Storage, String) {
+    let (storage, url) = if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
+        let schema = format!("{name}_{}", std::process::id());
+        let admin = Storage::connect_str(&url, 1).await.unwrap();
+        admin
+            .execute_raw(&format!("CREATE SCHEMA {schema}"))
+            .await
+            .unwrap();
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let url = format!("{url}{sep}options[search_path]={schema}");
+        (Storage::connect_str(&url, 20).await.unwrap(), url)
+    } else {
+        let dir = Box::leak(Box::new(tempfile::tempdir().unwrap()));
+        let url = format!(
+            "sqlite://{}",
+            dir.path().join(format!("{name}.db")).display()
+        );
+        (Storage::connect_str(&url, 10).await.unwrap(), url)
+    };
+    storage.migrate().await.unwrap();
+    kabinet::demo::load(&storage, kabinet::clock::now())
+        .await
+        .unwrap();
+    (storage, url)
+}
+
+pub fn backend_name(db_url: &str) -> &'static str {
+    if db_url.starts_with("postgres") {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    }
+}
+
+/// The configuration of a bench run against the simulator, the API on a free port; `extra`
+/// adds or overrides keys.
+pub fn config(sim: &Simulator, db_url: &str, extra: &[(&str, &str)]) -> kabinet::config::Config {
+    let mut vars: HashMap<String, String> = [
+        ("TELEGRAM_API_URL", sim.api_url().to_string()),
+        ("API_TOKEN", TOKEN.into()),
+        ("API_LISTEN", "127.0.0.1:0".into()),
+        // With the simulator's limits off, the bot's own throttle must not stand in for them.
+        ("TELEGRAM_GLOBAL_RATE", "1000".into()),
+        ("DATABASE_URL", db_url.to_owned()),
+        ("LOG_FORMAT", "pretty".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    for (k, v) in extra {
+        vars.insert((*k).to_owned(), (*v).to_owned());
+    }
+    kabinet::config::Config::from_vars(&vars).unwrap()
+}
+
+/// `kabinet run` against the simulator (see [`config`]).
+pub async fn start(
+    sim: &Simulator,
+    storage: &Storage,
+    db_url: &str,
+    extra: &[(&str, &str)],
+) -> Kabinet {
+    kabinet::app::start(
+        Arc::new(config(sim, db_url, extra)),
+        storage.clone(),
+        kabinet::sim::TOKEN,
+        Duration::from_secs(1),
+        kabinet::app::Outlets {
+            sms: kabinet::notify::sms::SmsSender::Log(Arc::new(|_: &str| {})),
+            mail: None,
+        },
+    )
+    .await
+    .unwrap()
+}
+
+/// The API's base address.
+pub fn api_base(app: &Kabinet) -> String {
+    format!("http://{}", app.api_addr().unwrap())
+}
+
+/// `count` parents, each with one application `{prefix}-{i:06}` in Almaty, made through the
+/// API (which opens their cabinets). Returns the cabinets' ids in order.
+pub async fn parents(storage: &Storage, base: &str, prefix: &str, count: usize) -> Vec<i64> {
+    eprintln!("setting up {count} parents …");
+    let client = reqwest::Client::new();
+    futures::stream::iter(0..count)
+        .map(|i| {
+            let (client, base) = (client.clone(), base.to_owned());
+            let number = format!("{prefix}-{i:06}");
+            async move {
+                let (parent, child, child_birth) = family(i);
+                let body = json!({
+                    "locality": "almaty",
+                    "parent": {"iin": parent.as_str(), "full_name": "Ата-ана",
+                               "phone": format!("+7701{i:07}")},
+                    "child": {"iin": child.as_str(), "full_name": "Бала",
+                              "birth_date": child_birth.to_string()},
+                    "kind": "kindergarten", "institutions": ["alm-ds-12", "alm-ds-45"],
+                    "desired_date": "2027-09-01", "language": "kk",
+                    "submitted_at": "2026-11-01T10:00:00+05:00", "status": "queued",
+                    "queue_position": i + 1
+                });
+                let r = client
+                    .put(format!("{base}/api/v1/applications/{number}"))
+                    .bearer_auth(TOKEN)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+            }
+        })
+        .buffer_unordered(16)
+        .collect::<Vec<_>>()
+        .await;
+    let mut cabinets = Vec::with_capacity(count);
+    for i in 0..count {
+        cabinets.push(
+            storage
+                .fetch_i64(&format!(
+                    "SELECT cabinet_id FROM applications WHERE number = '{prefix}-{i:06}'"
+                ))
+                .await
+                .unwrap(),
+        );
+    }
+    cabinets
+}
+
+/// A chat logged into each cabinet, written directly (no Argon2): chat ids from `first_chat`.
+pub async fn log_in_directly(
+    storage: &Storage,
+    sim: &Simulator,
+    cabinets: &[i64],
+    first_chat: i64,
+) -> Vec<ChatHandle> {
+    let now = kabinet::clock::now();
+    let mut chats = Vec::with_capacity(cabinets.len());
+    for (i, cabinet) in cabinets.iter().enumerate() {
+        let chat_id = first_chat + i as i64;
+        storage
+            .ensure_chat(
+                chat_id,
+                chat_id,
+                Language::Kk,
+                r#"{"state":{"s":"logged_in"}}"#,
+                now,
+            )
+            .await
+            .unwrap();
+        storage
+            .set_chat_locality(chat_id, Some("almaty"), now)
+            .await
+            .unwrap();
+        storage.start_session(chat_id, *cabinet, now).await.unwrap();
+        chats.push(sim.private_chat(chat_id, "Parent", Some("kk")));
+    }
+    chats
+}
