@@ -3,7 +3,8 @@
 //! the integration API, and measures what reaches Telegram.
 //!
 //! `cargo bench --bench pushes -- RATE CHANGES` (defaults: 1000 10000). RATE is both
-//! `TELEGRAM_GLOBAL_RATE` and the simulator's own overall limit. Figures in BENCHMARKS.md.
+//! `TELEGRAM_GLOBAL_RATE` and the simulator's own overall limit. With `TEST_DATABASE_URL` set,
+//! it runs on that PostgreSQL. Figures in BENCHMARKS.md.
 
 mod support;
 
