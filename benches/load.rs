@@ -9,10 +9,9 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kabinet::bot::callback::{Callback, Section};
+use kabinet::bot::callback::Section;
 use kabinet::sim::{SimConfig, Simulator};
 
 #[tokio::main(flavor = "multi_thread")]
@@ -37,22 +36,13 @@ async fn main() {
     let handles = support::log_in_directly(&storage, &sim, &cabinets, 2_000_000).await;
 
     // Each parent: the menu, then round the sections and back, as fast as the bot answers.
-    let route: Vec<String> = [
-        Callback::Section(Section::Applications),
-        Callback::Menu,
-        Callback::Section(Section::Feed),
-        Callback::Menu,
-        Callback::Section(Section::Referrals),
-        Callback::Menu,
-        Callback::Section(Section::Files),
-        Callback::Menu,
-        Callback::Section(Section::Settings),
-        Callback::Menu,
-    ]
-    .iter()
-    .map(Callback::encode)
-    .collect();
-    let route = Arc::new(route);
+    let route = support::route(&[
+        Section::Applications,
+        Section::Feed,
+        Section::Referrals,
+        Section::Files,
+        Section::Settings,
+    ]);
     eprintln!("{chats} chats pressing for {seconds} s …");
     let cpu_before = support::cpu_seconds();
     let started = Instant::now();

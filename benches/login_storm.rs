@@ -10,10 +10,9 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kabinet::bot::callback::{Callback, Section};
+use kabinet::bot::callback::Section;
 use kabinet::domain::{Password, Phone};
 use kabinet::sim::{ChatHandle, SimConfig, Simulator};
 
@@ -81,19 +80,7 @@ async fn main() {
     }
     let chats = support::log_in_directly(&storage, &sim, &cabinets[..navigators], 4_000_000).await;
 
-    let route: Arc<Vec<String>> = Arc::new(
-        [
-            Callback::Section(Section::Applications),
-            Callback::Menu,
-            Callback::Section(Section::Feed),
-            Callback::Menu,
-            Callback::Section(Section::Settings),
-            Callback::Menu,
-        ]
-        .iter()
-        .map(Callback::encode)
-        .collect(),
-    );
+    let route = support::route(&[Section::Applications, Section::Feed, Section::Settings]);
     // Ten seconds of steady navigation, the storm, then ten seconds more.
     let started = Instant::now();
     let storm_at = started + Duration::from_secs(10);

@@ -11,7 +11,7 @@ mod support;
 
 use std::time::Duration;
 
-use kabinet::bot::callback::{Callback, Section};
+use kabinet::bot::callback::Section;
 use kabinet::sim::{SimConfig, Simulator};
 use kabinet::storage::Storage;
 
@@ -82,17 +82,7 @@ async fn main() {
         .expect("kabinet starts");
     let status = format!("/proc/{}/status", kabinet.id());
     eprintln!("{active} of the logged-in chats use the bot …");
-    let presses: std::sync::Arc<Vec<String>> = std::sync::Arc::new(
-        [
-            Callback::Section(Section::Applications),
-            Callback::Menu,
-            Callback::Section(Section::Settings),
-            Callback::Menu,
-        ]
-        .iter()
-        .map(Callback::encode)
-        .collect(),
-    );
+    let presses = support::route(&[Section::Applications, Section::Settings]);
     let started = std::time::Instant::now();
     let tasks: Vec<_> = (0..active)
         .map(|i| {

@@ -11,6 +11,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use futures::StreamExt;
 use kabinet::app::Kabinet;
+use kabinet::bot::callback::{Callback, Section};
 use kabinet::domain::{Iin, Language, Sex};
 use kabinet::sim::{ChatHandle, Simulator};
 use kabinet::storage::Storage;
@@ -60,6 +61,17 @@ pub fn cpu_seconds() -> f64 {
             .unwrap_or(0.0)
     };
     (ticks(11) + ticks(12)) / 100.0
+}
+
+/// The buttons a chat presses round and round: each section, then back to the menu.
+pub fn route(sections: &[Section]) -> Arc<Vec<String>> {
+    Arc::new(
+        sections
+            .iter()
+            .flat_map(|&section| [Callback::Section(section), Callback::Menu])
+            .map(|press| press.encode())
+            .collect(),
+    )
 }
 
 /// A line of /proc/self/status in MiB: `VmRSS:` (now) or `VmHWM:` (peak).
