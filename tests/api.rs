@@ -211,12 +211,7 @@ async fn bad_requests_are_refused_naming_each_field(t: &mut TestBot) {
     bad.as_object_mut().unwrap().remove("language");
     let (status, problem) = p.put("/api/v1/applications/ALM-2026-900002", bad).await;
     assert_eq!(status, 422, "{problem}");
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = fields_named(&problem);
     assert_eq!(
         fields,
         vec![
@@ -279,12 +274,7 @@ async fn bad_requests_are_refused_naming_each_field(t: &mut TestBot) {
         )
         .await;
     assert_eq!(status, 422);
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = fields_named(&problem);
     assert_eq!(fields, vec!["iin", "records[0].date"]);
     assert_eq!(problem["errors"][1]["pointer"], json!("#/records/0/date"));
 
@@ -558,4 +548,14 @@ async fn sms_and_email_reach_their_gateways_postgres() {
         return;
     };
     common::within_time(sms_and_email_reach_their_gateways(db)).await;
+}
+
+/// The fields a problem+json answer names, in its order.
+fn fields_named(problem: &serde_json::Value) -> Vec<&str> {
+    problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect()
 }

@@ -60,7 +60,7 @@ impl Lanes {
             let lanes = self.clone();
             tokio::spawn(async move {
                 lanes.handle(update).await;
-                lanes.done(1);
+                lanes.done();
             });
             return;
         };
@@ -78,7 +78,7 @@ impl Lanes {
             let mut next = Some(update);
             while let Some(update) = next {
                 lanes.handle(update).await;
-                lanes.done(1);
+                lanes.done();
                 let mut waiting = lanes.waiting.lock().expect("not poisoned");
                 next = waiting.get_mut(&lane).and_then(VecDeque::pop_front);
                 if next.is_none() {
@@ -114,9 +114,9 @@ impl Lanes {
         }
     }
 
-    fn done(&self, count: usize) {
+    fn done(&self) {
         let mut in_hand = self.in_hand.lock().expect("not poisoned");
-        *in_hand -= count;
+        *in_hand -= 1;
         if *in_hand == 0 {
             self.idle.notify_waiters();
         }
