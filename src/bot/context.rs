@@ -21,6 +21,8 @@ pub struct ChatCtx {
     pub notice: Option<&'static str>,
     /// A confirmation code went out during this update.
     pub code_sent: bool,
+    /// The dialogue as stored, so an update that leaves it as it was writes nothing.
+    stored_dialogue: String,
 }
 
 impl ChatCtx {
@@ -54,6 +56,7 @@ impl ChatCtx {
             now,
             notice: None,
             code_sent: false,
+            stored_dialogue: record.dialogue,
         };
         ctx.check_session(deps).await?;
         Ok(ctx)
@@ -88,11 +91,16 @@ impl ChatCtx {
         self.session.map(|s| s.cabinet_id)
     }
 
-    /// Stores the dialogue as it now stands.
-    pub async fn save(&self, deps: &Deps) -> Result<(), BotError> {
-        deps.storage
-            .save_dialogue(self.chat_id, &self.dialogue.to_json(), self.now)
-            .await?;
+    /// Stores the dialogue as it now stands; nothing is written when it did not change (a
+    /// page counter pressed, a toast, a press on a stale button).
+    pub async fn save(&mut self, deps: &Deps) -> Result<(), BotError> {
+        let dialogue = self.dialogue.to_json();
+        if dialogue != self.stored_dialogue {
+            deps.storage
+                .save_dialogue(self.chat_id, &dialogue, self.now)
+                .await?;
+            self.stored_dialogue = dialogue;
+        }
         Ok(())
     }
 

@@ -298,7 +298,6 @@ async fn handle_callback(bot: KBot, query: CallbackQuery, deps: Deps) -> Handler
         return ctx.save(&deps).await;
     }
     if let Pressed::Done(note) = outcome {
-        bot.answer_callback_query(query.id.clone()).await?;
         if let Some(Callback::Language(lang)) = query.data.as_deref().and_then(Callback::decode) {
             // The chat's command menu follows its language at once.
             super::set_chat_commands(&bot, &deps.loc, ChatId(ctx.chat_id), lang).await?;
@@ -308,7 +307,17 @@ async fn handle_callback(bot: KBot, query: CallbackQuery, deps: Deps) -> Handler
         } else {
             Show::Edit(pressed)
         };
-        respond(&bot, &deps, &mut ctx, note, how).await?;
+        // The spinner on the button stops while the new screen is read and drawn.
+        let (answered, shown) = tokio::join!(
+            bot.answer_callback_query(query.id.clone()).into_future(),
+            respond(&bot, &deps, &mut ctx, note, how)
+        );
+        shown?;
+        if let Err(error) = answered {
+            // The new screen is there; a spinner left turning (Telegram stops it after a
+            // while) is not worth an apology.
+            tracing::warn!(chat = ctx.chat_id, %error, "answering a button press failed");
+        }
     } else {
         // Forged, replayed, from an old screen, or pressed twice: say so, and show where the
         // chat really is.
