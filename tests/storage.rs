@@ -32,6 +32,7 @@ async fn demo(storage: &Storage) {
 on_both_backends! {
     demo_data_loads_whole,
     cabinet_opens_with_the_first_application,
+    lists_read_by_page,
     application_card_has_every_field,
     status_change_is_recorded_once,
     pushes_are_queued_for_every_channel_kept_on,
@@ -108,10 +109,49 @@ async fn cabinet_opens_with_the_first_application(s: Storage) {
             .unwrap()
             .is_none()
     );
-    assert_eq!(s.count_applications(cabinet.id).await.unwrap(), 3);
     let apps = s.applications(cabinet.id, 0, 10).await.unwrap();
+    assert_eq!((apps.total, apps.number), (3, 0));
+    let apps = apps.items;
     assert_eq!(apps[0].number, "ALM-2026-007731", "newest submitted first");
     assert_eq!(s.children(cabinet.id).await.unwrap().len(), 2);
+}
+
+async fn lists_read_by_page(s: Storage) {
+    demo(&s).await;
+    let cabinet = s
+        .find_cabinet(&code("almaty"), &iin(AIGERIM))
+        .await
+        .unwrap()
+        .unwrap();
+    let ids = |page: &kabinet::storage::Page<kabinet::storage::ApplicationSummary>| {
+        page.items.iter().map(|a| a.id).collect::<Vec<_>>()
+    };
+    let first = s.applications(cabinet.id, 0, 2).await.unwrap();
+    assert_eq!((first.number, first.total, first.items.len()), (0, 3, 2));
+    assert_eq!(first.pages(2), 2);
+    let second = s.applications(cabinet.id, 1, 2).await.unwrap();
+    assert_eq!((second.number, second.total, second.items.len()), (1, 3, 1));
+    assert!(!ids(&first).contains(&ids(&second)[0]));
+    // A page past the end (the list shrank since the button was drawn) reads the last one.
+    let past = s.applications(cabinet.id, 9, 2).await.unwrap();
+    assert_eq!(past, second);
+    // The total counts the cabinet's own rows only.
+    let events = s
+        .fetch_i64(&format!(
+            "SELECT COUNT(*) FROM events WHERE cabinet_id = {}",
+            cabinet.id
+        ))
+        .await
+        .unwrap();
+    let feed = s.feed(cabinet.id, 0, 1).await.unwrap();
+    assert_eq!((feed.total, feed.items.len()), (events, 1));
+    assert!(events > 1, "the demo cabinet has a feed to page through");
+    let referrals = s.referrals(cabinet.id, 5, 1).await.unwrap();
+    assert_eq!((referrals.number, referrals.total), (1, 2));
+    // Nothing to list: one empty page.
+    let none = s.applications(-1, 3, 2).await.unwrap();
+    assert_eq!((none.number, none.total, none.pages(2)), (0, 0, 1));
+    assert!(none.items.is_empty());
 }
 
 async fn application_card_has_every_field(s: Storage) {
@@ -121,7 +161,7 @@ async fn application_card_has_every_field(s: Storage) {
         .await
         .unwrap()
         .unwrap();
-    let apps = s.applications(cabinet.id, 0, 10).await.unwrap();
+    let apps = s.applications(cabinet.id, 0, 10).await.unwrap().items;
     let queued = apps.iter().find(|a| a.number == "ALM-2026-000137").unwrap();
     assert_eq!(queued.status, ApplicationStatus::Queued);
     assert_eq!(queued.queue_position, Some(37));
@@ -199,7 +239,7 @@ async fn status_change_is_recorded_once(s: Storage) {
         .await
         .unwrap()
         .unwrap();
-    let feed = s.feed(cabinet.id, 0, 50).await.unwrap();
+    let feed = s.feed(cabinet.id, 0, 50).await.unwrap().items;
     assert_eq!(feed.iter().filter(|e| e.id == event_id).count(), 1);
     assert_eq!(feed[0].id, event_id, "newest first");
     assert_eq!(feed[0].kind, EventKind::ApplicationStatus);
@@ -214,7 +254,7 @@ async fn status_change_is_recorded_once(s: Storage) {
     s.record_status_change(&number, &late, demo_now())
         .await
         .unwrap();
-    let apps = s.applications(cabinet.id, 0, 10).await.unwrap();
+    let apps = s.applications(cabinet.id, 0, 10).await.unwrap().items;
     let app = apps.iter().find(|a| a.number == "SHY-2026-000845").unwrap();
     assert_eq!(
         (app.status, app.queue_position),
@@ -300,7 +340,8 @@ async fn referrals_and_their_events(s: Storage) {
         .unwrap()
         .unwrap();
     let referrals = s.referrals(cabinet.id, 0, 10).await.unwrap();
-    assert_eq!(s.count_referrals(cabinet.id).await.unwrap(), 2);
+    assert_eq!(referrals.total, 2);
+    let referrals = referrals.items;
     let active = &referrals[0];
     assert_eq!(active.number, "ALM-R-2026-0451");
     assert_eq!(active.status, ReferralStatus::Active);
@@ -310,7 +351,7 @@ async fn referrals_and_their_events(s: Storage) {
         active.valid_until,
         Utc.with_ymd_and_hms(2026, 11, 26, 13, 0, 0).unwrap()
     );
-    let feed = s.feed(cabinet.id, 0, 100).await.unwrap();
+    let feed = s.feed(cabinet.id, 0, 100).await.unwrap().items;
     assert!(
         feed.iter()
             .any(|e| e.kind == EventKind::ReferralIssued && e.referral_id == Some(active.id))
@@ -377,9 +418,9 @@ async fn another_parents_records_stay_hidden(s: Storage) {
         .await
         .unwrap()
         .unwrap();
-    let erlans_app = s.applications(erlan.id, 0, 1).await.unwrap()[0].id;
-    let erlans_referral = s.referrals(erlan.id, 0, 1).await.unwrap()[0].id;
-    let erlans_event = s.feed(erlan.id, 0, 1).await.unwrap()[0].id;
+    let erlans_app = s.applications(erlan.id, 0, 1).await.unwrap().items[0].id;
+    let erlans_referral = s.referrals(erlan.id, 0, 1).await.unwrap().items[0].id;
+    let erlans_event = s.feed(erlan.id, 0, 1).await.unwrap().items[0].id;
     assert!(
         s.application_card(aigerim.id, erlans_app)
             .await

@@ -47,10 +47,6 @@ fn pager(page: i64, pages: i64) -> Vec<InlineKeyboardButton> {
     row
 }
 
-fn pages(total: i64) -> i64 {
-    ((total + PAGE - 1) / PAGE).max(1)
-}
-
 /// The screen of a cabinet state.
 pub async fn render(deps: &Deps, ctx: &mut ChatCtx, cabinet_id: i64) -> Result<Screen, BotError> {
     let lang = ctx.lang;
@@ -60,10 +56,8 @@ pub async fn render(deps: &Deps, ctx: &mut ChatCtx, cabinet_id: i64) -> Result<S
     let state = ctx.dialogue.state.clone();
     Ok(match state {
         State::Feed { page } => {
-            let total = s.count_events(cabinet_id).await?;
-            let pages = pages(total);
-            let page = i64::from(page).min(pages - 1);
-            let events = s.feed(cabinet_id, page * PAGE, PAGE).await?;
+            let listed = s.feed(cabinet_id, i64::from(page), PAGE).await?;
+            let (page, pages, events) = (listed.number, listed.pages(PAGE), listed.items);
             let mut text = format!("<b>{}</b>", loc.text(lang, "section-feed"));
             if pages > 1 {
                 text.push_str(&format!(" · {}/{}", page + 1, pages));
@@ -98,10 +92,8 @@ pub async fn render(deps: &Deps, ctx: &mut ChatCtx, cabinet_id: i64) -> Result<S
             }
         }
         State::Applications { page } => {
-            let total = s.count_applications(cabinet_id).await?;
-            let pages = pages(total);
-            let page = i64::from(page).min(pages - 1);
-            let apps = s.applications(cabinet_id, page * PAGE, PAGE).await?;
+            let listed = s.applications(cabinet_id, i64::from(page), PAGE).await?;
+            let (page, pages, apps) = (listed.number, listed.pages(PAGE), listed.items);
             let mut text = format!("<b>{}</b>", loc.text(lang, "section-applications"));
             if pages > 1 {
                 text.push_str(&format!(" · {}/{}", page + 1, pages));
@@ -206,10 +198,8 @@ pub async fn render(deps: &Deps, ctx: &mut ChatCtx, cabinet_id: i64) -> Result<S
             }
         },
         State::Referrals { page } => {
-            let total = s.count_referrals(cabinet_id).await?;
-            let pages = pages(total);
-            let page = i64::from(page).min(pages - 1);
-            let referrals = s.referrals(cabinet_id, page * PAGE, PAGE).await?;
+            let listed = s.referrals(cabinet_id, i64::from(page), PAGE).await?;
+            let (page, pages, referrals) = (listed.number, listed.pages(PAGE), listed.items);
             let mut text = format!("<b>{}</b>", loc.text(lang, "section-referrals"));
             if pages > 1 {
                 text.push_str(&format!(" · {}/{}", page + 1, pages));

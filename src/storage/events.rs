@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Delivery, Event, Result, Storage, on_pool};
+use super::{Counted, Delivery, Event, Page, Result, Storage, on_pool};
 use crate::domain::EventKind;
 
 /// An event about to be recorded.
@@ -74,8 +74,8 @@ macro_rules! record_event {
 pub(crate) use record_event;
 
 const EVENT_SELECT: &str = "SELECT e.id, e.cabinet_id, e.kind, e.application_id, e.referral_id, e.child_iin, \
-    e.details, e.occurred_at, e.read_at, a.number AS application_number, r.number AS referral_number \
-    FROM events e LEFT JOIN applications a ON a.id = e.application_id \
+    e.details, e.occurred_at, e.read_at, a.number AS application_number, r.number AS referral_number";
+const EVENT_FROM: &str = "FROM events e LEFT JOIN applications a ON a.id = e.application_id \
     LEFT JOIN referrals r ON r.id = e.referral_id";
 
 impl Storage {
@@ -85,19 +85,15 @@ impl Storage {
     }
 
     /// The feed: newest first.
-    pub async fn feed(&self, cabinet_id: i64, offset: i64, limit: i64) -> Result<Vec<Event>> {
+    pub async fn feed(&self, cabinet_id: i64, page: i64, per_page: i64) -> Result<Page<Event>> {
         let sql = format!(
-            "{EVENT_SELECT} WHERE e.cabinet_id = $1 ORDER BY e.occurred_at DESC, e.id DESC LIMIT $2 OFFSET $3"
+            "{EVENT_SELECT}, (SELECT COUNT(*) FROM events WHERE cabinet_id = $1) AS total {EVENT_FROM} \
+              WHERE e.cabinet_id = $1 ORDER BY e.occurred_at DESC, e.id DESC LIMIT $2 OFFSET $3"
         );
-        Ok(on_pool!(self, pool => sqlx::query_as(&sql)
-            .bind(cabinet_id).bind(limit).bind(offset).fetch_all(pool).await)?)
-    }
-
-    pub async fn count_events(&self, cabinet_id: i64) -> Result<i64> {
-        Ok(
-            on_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE cabinet_id = $1")
-            .bind(cabinet_id).fetch_one(pool).await)?,
-        )
+        Ok(on_pool!(self, pool => Page::read(page, per_page, |offset| {
+            sqlx::query_as::<_, Counted<Event>>(&sql)
+                .bind(cabinet_id).bind(per_page).bind(offset).fetch_all(pool)
+        }).await)?)
     }
 
     pub async fn unread_count(&self, cabinet_id: i64) -> Result<i64> {
@@ -128,7 +124,7 @@ impl Storage {
 
     /// The event with this id if it belongs to the cabinet.
     pub async fn event(&self, cabinet_id: i64, id: i64) -> Result<Option<Event>> {
-        let sql = format!("{EVENT_SELECT} WHERE e.id = $1 AND e.cabinet_id = $2");
+        let sql = format!("{EVENT_SELECT} {EVENT_FROM} WHERE e.id = $1 AND e.cabinet_id = $2");
         Ok(
             on_pool!(self, pool => sqlx::query_as(&sql).bind(id).bind(cabinet_id).fetch_optional(pool).await)?,
         )

@@ -229,3 +229,61 @@ pub struct Delivery {
     pub attempts: i64,
     pub next_attempt_at: DateTime<Utc>,
 }
+
+/// One page of a list, with how many the whole list holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// The page shown, counted from 0: the last page when the one asked for is past the end
+    /// (the list shrank since its button was drawn).
+    pub number: i64,
+    pub total: i64,
+}
+
+/// A row of a page, with the list's total alongside (a `(SELECT COUNT(*) …) AS total`
+/// column, evaluated once per query), so a page and its count take one round trip.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct Counted<T> {
+    #[sqlx(flatten)]
+    pub item: T,
+    pub total: i64,
+}
+
+impl<T> Page<T> {
+    /// Reads page `number` of `per_page` rows with `fetch(offset)`; past the end, the last page.
+    pub(crate) async fn read<F, Fut, E>(number: i64, per_page: i64, fetch: F) -> Result<Page<T>, E>
+    where
+        F: Fn(i64) -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<Counted<T>>, E>>,
+    {
+        let number = number.max(0);
+        let rows = fetch(number * per_page).await?;
+        if !rows.is_empty() || number == 0 {
+            return Ok(Page::from_rows(number, rows));
+        }
+        // Past the end: the first page tells the total, then the last page is read.
+        let first = fetch(0).await?;
+        let total = first.first().map_or(0, |r| r.total);
+        let last = ((total - 1) / per_page).max(0);
+        let rows = if last == 0 {
+            first
+        } else {
+            fetch(last * per_page).await?
+        };
+        Ok(Page::from_rows(last, rows))
+    }
+
+    fn from_rows(number: i64, rows: Vec<Counted<T>>) -> Page<T> {
+        let total = rows.first().map_or(0, |r| r.total);
+        Page {
+            items: rows.into_iter().map(|r| r.item).collect(),
+            number,
+            total,
+        }
+    }
+
+    /// How many pages the list fills (at least one, for the «empty» screen).
+    pub fn pages(&self, per_page: i64) -> i64 {
+        ((self.total + per_page - 1) / per_page).max(1)
+    }
+}

@@ -5,19 +5,33 @@ use chrono::NaiveDate;
 
 use super::{
     Application, ApplicationCard, ApplicationSummary, AttendanceDay, Cabinet, Child, ChildFile,
-    Club, HistoryEntry, Institution, Locality, Placement, Referral, Result, Storage, on_pool,
+    Club, Counted, HistoryEntry, Institution, Locality, Page, Placement, Referral, Result, Storage,
+    on_pool,
 };
 use crate::domain::{Iin, LocalityCode};
 
 const CABINET_COLUMNS: &str = "id, locality, iin, full_name, phone, email, language, password_hash, \
     notify_telegram, notify_sms, notify_email, failed_logins, lockouts, locked_until, created_at";
 
-const REFERRAL_SELECT: &str = "SELECT r.id, r.number, r.application_id, a.number AS application_number, \
-    ch.full_name AS child_name, r.institution_id, i.name_kk AS institution_name_kk, \
-    i.name_ru AS institution_name_ru, i.address AS institution_address, r.group_name, r.issued_at, \
-    r.valid_until, r.status \
-    FROM referrals r JOIN applications a ON a.id = r.application_id \
-    JOIN children ch ON ch.iin = a.child_iin JOIN institutions i ON i.id = r.institution_id";
+macro_rules! referral_select {
+    ($extra:literal) => {
+        concat!(
+            "SELECT r.id, r.number, r.application_id, a.number AS application_number, \
+             ch.full_name AS child_name, r.institution_id, i.name_kk AS institution_name_kk, \
+             i.name_ru AS institution_name_ru, i.address AS institution_address, r.group_name, \
+             r.issued_at, r.valid_until, r.status",
+            $extra,
+            " FROM referrals r JOIN applications a ON a.id = r.application_id \
+             JOIN children ch ON ch.iin = a.child_iin JOIN institutions i ON i.id = r.institution_id"
+        )
+    };
+}
+const REFERRAL_SELECT: &str = referral_select!("");
+/// The same, with the list's total on every row (see [`Page`]).
+const REFERRAL_SELECT_COUNTED: &str = referral_select!(
+    ", (SELECT COUNT(*) FROM referrals r2 JOIN applications a2 ON a2.id = r2.application_id \
+       WHERE a2.cabinet_id = $1) AS total"
+);
 
 impl Storage {
     /// Every locality (a few hundred at most: the bot sorts them in the parent's language).
@@ -66,20 +80,17 @@ impl Storage {
     pub async fn applications(
         &self,
         cabinet_id: i64,
-        offset: i64,
-        limit: i64,
-    ) -> Result<Vec<ApplicationSummary>> {
-        Ok(on_pool!(self, pool => sqlx::query_as(
-            "SELECT a.id, a.number, ch.full_name AS child_name, a.kind, a.status, a.queue_position, a.submitted_at \
-               FROM applications a JOIN children ch ON ch.iin = a.child_iin \
-              WHERE a.cabinet_id = $1 ORDER BY a.submitted_at DESC, a.id DESC LIMIT $2 OFFSET $3")
-            .bind(cabinet_id).bind(limit).bind(offset).fetch_all(pool).await)?)
-    }
-
-    pub async fn count_applications(&self, cabinet_id: i64) -> Result<i64> {
-        Ok(on_pool!(self, pool => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM applications WHERE cabinet_id = $1")
-            .bind(cabinet_id).fetch_one(pool).await)?)
+        page: i64,
+        per_page: i64,
+    ) -> Result<Page<ApplicationSummary>> {
+        Ok(on_pool!(self, pool => Page::read(page, per_page, |offset| {
+            sqlx::query_as::<_, Counted<ApplicationSummary>>(
+                "SELECT a.id, a.number, ch.full_name AS child_name, a.kind, a.status, a.queue_position, \
+                        a.submitted_at, (SELECT COUNT(*) FROM applications WHERE cabinet_id = $1) AS total \
+                   FROM applications a JOIN children ch ON ch.iin = a.child_iin \
+                  WHERE a.cabinet_id = $1 ORDER BY a.submitted_at DESC, a.id DESC LIMIT $2 OFFSET $3")
+                .bind(cabinet_id).bind(per_page).bind(offset).fetch_all(pool)
+        }).await)?)
     }
 
     /// The application card, if the application belongs to the cabinet.
@@ -122,20 +133,16 @@ impl Storage {
     pub async fn referrals(
         &self,
         cabinet_id: i64,
-        offset: i64,
-        limit: i64,
-    ) -> Result<Vec<Referral>> {
+        page: i64,
+        per_page: i64,
+    ) -> Result<Page<Referral>> {
         let sql = format!(
-            "{REFERRAL_SELECT} WHERE a.cabinet_id = $1 ORDER BY r.issued_at DESC, r.id DESC LIMIT $2 OFFSET $3"
+            "{REFERRAL_SELECT_COUNTED} WHERE a.cabinet_id = $1 ORDER BY r.issued_at DESC, r.id DESC LIMIT $2 OFFSET $3"
         );
-        Ok(on_pool!(self, pool => sqlx::query_as(&sql)
-            .bind(cabinet_id).bind(limit).bind(offset).fetch_all(pool).await)?)
-    }
-
-    pub async fn count_referrals(&self, cabinet_id: i64) -> Result<i64> {
-        Ok(on_pool!(self, pool => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM referrals r JOIN applications a ON a.id = r.application_id WHERE a.cabinet_id = $1")
-            .bind(cabinet_id).fetch_one(pool).await)?)
+        Ok(on_pool!(self, pool => Page::read(page, per_page, |offset| {
+            sqlx::query_as::<_, Counted<Referral>>(&sql)
+                .bind(cabinet_id).bind(per_page).bind(offset).fetch_all(pool)
+        }).await)?)
     }
 
     /// The referral card, if the referral belongs to the cabinet.
