@@ -33,7 +33,7 @@ keys! {
     "BOT_TOKEN", "", true, "the bot's token from @BotFather; required by `kabinet run`";
     "TELEGRAM_API_URL", "https://api.telegram.org", false, "Bot API base URL: Telegram, a local Bot API server or a test fake";
     "DATABASE_URL", "sqlite://kabinet.db", false, "sqlite://FILE (created if missing) or postgres://USER:PASSWORD@HOST/DB";
-    "DATABASE_MAX_CONNECTIONS", "10", false, "size of the database connection pool";
+    "DATABASE_MAX_CONNECTIONS", "10", false, "database connections in all (PostgreSQL: a quarter of them, from 4, keep the chats' screen state)";
     "DEFAULT_LANGUAGE", "kk", false, "kk or ru: the language of a chat whose Telegram language is neither";
     "TIMEZONE", "Asia/Almaty", false, "IANA time zone of the times parents see and of quiet hours";
     "API_LISTEN", "127.0.0.1:8080", false, "address of the integration API";

@@ -93,13 +93,14 @@ impl Storage {
         Ok(())
     }
 
+    /// The dialogue as it now stands (on the chat-state pool: see `on_pool!`).
     pub async fn save_dialogue(
         &self,
         chat_id: i64,
         dialogue: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        on_pool!(self, pool => sqlx::query("UPDATE chats SET dialogue = $1, updated_at = $2 WHERE chat_id = $3")
+        on_pool!(chat_state self, pool => sqlx::query("UPDATE chats SET dialogue = $1, updated_at = $2 WHERE chat_id = $3")
             .bind(dialogue).bind(now).bind(chat_id).execute(pool).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
@@ -153,7 +154,7 @@ impl Storage {
     }
 
     pub async fn touch_session(&self, session_id: i64, now: DateTime<Utc>) -> Result<()> {
-        on_pool!(self, pool => sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND ended_at IS NULL")
+        on_pool!(chat_state self, pool => sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND ended_at IS NULL")
             .bind(now).bind(session_id).execute(pool).await.map(|r| r.rows_affected()))?;
         Ok(())
     }

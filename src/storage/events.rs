@@ -113,7 +113,7 @@ impl Storage {
             "UPDATE events SET read_at = $1 WHERE cabinet_id = $2 AND read_at IS NULL AND id IN ({})",
             placeholders.join(", ")
         );
-        Ok(on_pool!(self, pool => {
+        Ok(on_pool!(chat_state self, pool => {
             let mut query = sqlx::query(&sql).bind(now).bind(cabinet_id);
             for id in ids {
                 query = query.bind(id);

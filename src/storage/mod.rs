@@ -83,10 +83,26 @@ pub(crate) enum Pool {
 #[derive(Clone, Debug)]
 pub struct Storage {
     pub(crate) pool: Pool,
+    /// Where the chats' screen state is written (see [`on_pool!`]'s `chat_state`): on
+    /// PostgreSQL, connections that commit without waiting for the disk; otherwise `pool`.
+    pub(crate) chat_state: Pool,
 }
 
 /// Runs `$body` with `$pool` bound to the backend's own pool type.
+///
+/// `on_pool!(chat_state self, …)` runs it on the chat-state pool instead: only for writes
+/// that say which screen a chat is on (its dialogue, the session's last-seen time, events
+/// shown as read). On PostgreSQL these commit without waiting for the disk, so a crash of
+/// the database server can lose the last fraction of a second of them — a chat then shows
+/// the screen before its last press, and the next press puts it right. Anything a parent or
+/// the portal was told about goes through the ordinary pool.
 macro_rules! on_pool {
+    (chat_state $storage:expr, $pool:ident => $body:expr) => {
+        match &$storage.chat_state {
+            $crate::storage::Pool::Sqlite($pool) => $body,
+            $crate::storage::Pool::Postgres($pool) => $body,
+        }
+    };
     ($storage:expr, $pool:ident => $body:expr) => {
         match &$storage.pool {
             $crate::storage::Pool::Sqlite($pool) => $body,
@@ -134,12 +150,25 @@ impl Storage {
     }
 
     pub async fn connect_str(url: &str, max_connections: u32) -> Result<Storage> {
-        let pool = if url.starts_with("sqlite:") {
-            Pool::Sqlite(sqlite::connect(url, max_connections).await?)
-        } else {
-            Pool::Postgres(postgres::connect(url, max_connections).await?)
+        if url.starts_with("sqlite:") {
+            // One file, one writer at a time: a second pool would only queue for the lock.
+            // WAL with `synchronous = NORMAL` does not wait for the disk on commit anyway.
+            let pool = Pool::Sqlite(sqlite::connect(url, max_connections).await?);
+            return Ok(Storage {
+                chat_state: pool.clone(),
+                pool,
+            });
+        }
+        let (ordinary, chat_state) = postgres::split_connections(max_connections);
+        let pool = postgres::connect(url, ordinary).await?;
+        let chat_state = match chat_state {
+            0 => pool.clone(),
+            n => postgres::connect_chat_state(url, n).await?,
         };
-        Ok(Storage { pool })
+        Ok(Storage {
+            pool: Pool::Postgres(pool),
+            chat_state: Pool::Postgres(chat_state),
+        })
     }
 
     /// Applies the migrations of this backend that have not been applied yet.
@@ -182,6 +211,7 @@ impl Storage {
     }
 
     pub async fn close(&self) {
+        on_pool!(chat_state self, pool => pool.close().await);
         on_pool!(self, pool => pool.close().await)
     }
 }
