@@ -78,6 +78,8 @@ async fn main() {
         .env("TELEGRAM_GLOBAL_RATE", "1000")
         .env("DATABASE_URL", &url)
         .env("RUST_LOG", "warn")
+        // Allocator settings pass through, for experiments (MIMALLOC_PURGE_DELAY=0 …).
+        .envs(std::env::vars().filter(|(k, _)| k.starts_with("MIMALLOC_")))
         .spawn()
         .expect("kabinet starts");
     let status = format!("/proc/{}/status", kabinet.id());

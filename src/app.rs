@@ -55,6 +55,7 @@ pub struct Kabinet {
     api: Option<RunningApi>,
     sender: RunningSender,
     reminders: RunningReminders,
+    housekeeping: tokio::task::JoinHandle<()>,
     pub metrics: Arc<Metrics>,
     /// Wakes the sender (tests queue deliveries behind the API's back).
     pub wake: Wake,
@@ -75,7 +76,24 @@ impl Kabinet {
         self.bot.stop().await;
         self.reminders.stop().await;
         self.sender.stop().await;
+        self.housekeeping.abort();
     }
+}
+
+/// How often freed memory is handed back to the system.
+const RETURN_MEMORY_EVERY: Duration = Duration::from_secs(10);
+
+/// Hands freed memory back every [`RETURN_MEMORY_EVERY`], so that the process shrinks back
+/// after a burst of updates instead of keeping its peak.
+fn start_housekeeping() -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async {
+        let mut every = tokio::time::interval(RETURN_MEMORY_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            crate::return_freed_memory();
+        }
+    })
 }
 
 /// Starts everything. `poll_timeout` is how long one getUpdates waits (30 s against
@@ -148,6 +166,7 @@ pub async fn start(
         api,
         sender,
         reminders,
+        housekeeping: start_housekeeping(),
         metrics,
         wake,
     })
