@@ -29,6 +29,14 @@ async fn demo(storage: &Storage) {
     assert!(report.failures.is_empty(), "{:?}", report.failures);
 }
 
+/// Aigerim's cabinet in Almaty, from the demo data.
+async fn aigerims_cabinet(s: &Storage) -> kabinet::storage::Cabinet {
+    s.find_cabinet(&code("almaty"), &iin(AIGERIM))
+        .await
+        .unwrap()
+        .expect("the demo data has Aigerim's cabinet")
+}
+
 on_both_backends! {
     demo_data_loads_whole,
     cabinet_opens_with_the_first_application,
@@ -92,11 +100,7 @@ async fn demo_data_loads_whole(s: Storage) {
 
 async fn cabinet_opens_with_the_first_application(s: Storage) {
     demo(&s).await;
-    let cabinet = s
-        .find_cabinet(&code("almaty"), &iin(AIGERIM))
-        .await
-        .unwrap()
-        .expect("cabinet");
+    let cabinet = aigerims_cabinet(&s).await;
     assert_eq!(cabinet.full_name, "Сейітова Айгерім Нұрланқызы");
     assert_eq!(cabinet.phone, "+77011234545");
     assert_eq!(cabinet.language, Language::Kk);
@@ -118,11 +122,7 @@ async fn cabinet_opens_with_the_first_application(s: Storage) {
 
 async fn lists_read_by_page(s: Storage) {
     demo(&s).await;
-    let cabinet = s
-        .find_cabinet(&code("almaty"), &iin(AIGERIM))
-        .await
-        .unwrap()
-        .unwrap();
+    let cabinet = aigerims_cabinet(&s).await;
     let ids = |page: &kabinet::storage::Page<kabinet::storage::ApplicationSummary>| {
         page.items.iter().map(|a| a.id).collect::<Vec<_>>()
     };
@@ -156,11 +156,7 @@ async fn lists_read_by_page(s: Storage) {
 
 async fn application_card_has_every_field(s: Storage) {
     demo(&s).await;
-    let cabinet = s
-        .find_cabinet(&code("almaty"), &iin(AIGERIM))
-        .await
-        .unwrap()
-        .unwrap();
+    let cabinet = aigerims_cabinet(&s).await;
     let apps = s.applications(cabinet.id, 0, 10).await.unwrap().items;
     let queued = apps.iter().find(|a| a.number == "ALM-2026-000137").unwrap();
     assert_eq!(queued.status, ApplicationStatus::Queued);
@@ -334,11 +330,7 @@ async fn pushes_are_queued_for_every_channel_kept_on(s: Storage) {
 
 async fn referrals_and_their_events(s: Storage) {
     demo(&s).await;
-    let cabinet = s
-        .find_cabinet(&code("almaty"), &iin(AIGERIM))
-        .await
-        .unwrap()
-        .unwrap();
+    let cabinet = aigerims_cabinet(&s).await;
     let referrals = s.referrals(cabinet.id, 0, 10).await.unwrap();
     assert_eq!(referrals.total, 2);
     let referrals = referrals.items;
@@ -377,11 +369,7 @@ async fn referrals_and_their_events(s: Storage) {
 
 async fn files_clubs_and_attendance(s: Storage) {
     demo(&s).await;
-    let cabinet = s
-        .find_cabinet(&code("almaty"), &iin(AIGERIM))
-        .await
-        .unwrap()
-        .unwrap();
+    let cabinet = aigerims_cabinet(&s).await;
     let file = s.child_file(cabinet.id, AYALA).await.unwrap().unwrap();
     let placement = file.placement.unwrap();
     assert_eq!(placement.group_name, "1 «Ә» сынып");
@@ -408,11 +396,7 @@ async fn files_clubs_and_attendance(s: Storage) {
 
 async fn another_parents_records_stay_hidden(s: Storage) {
     demo(&s).await;
-    let aigerim = s
-        .find_cabinet(&code("almaty"), &iin(AIGERIM))
-        .await
-        .unwrap()
-        .unwrap();
+    let aigerim = aigerims_cabinet(&s).await;
     let erlan = s
         .find_cabinet(&code("astana"), &iin(ERLAN))
         .await
@@ -452,11 +436,7 @@ async fn another_parents_records_stay_hidden(s: Storage) {
 
 async fn sessions_start_and_end(s: Storage) {
     demo(&s).await;
-    let cabinet = s
-        .find_cabinet(&code("almaty"), &iin(AIGERIM))
-        .await
-        .unwrap()
-        .unwrap();
+    let cabinet = aigerims_cabinet(&s).await;
     let now = demo_now();
     s.ensure_chat(10, 77, Language::Kk, r#"{"state":"start"}"#, now)
         .await
@@ -528,11 +508,7 @@ async fn sessions_start_and_end(s: Storage) {
 
 async fn confirmation_codes(s: Storage) {
     demo(&s).await;
-    let cabinet = s
-        .find_cabinet(&code("almaty"), &iin(AIGERIM))
-        .await
-        .unwrap()
-        .unwrap();
+    let cabinet = aigerims_cabinet(&s).await;
     let now = demo_now();
     let ttl = std::time::Duration::from_secs(300);
     let first = s
@@ -591,11 +567,7 @@ async fn confirmation_codes(s: Storage) {
 
 async fn lockout_doubles(s: Storage) {
     demo(&s).await;
-    let cabinet = s
-        .find_cabinet(&code("almaty"), &iin(AIGERIM))
-        .await
-        .unwrap()
-        .unwrap();
+    let cabinet = aigerims_cabinet(&s).await;
     let now = demo_now();
     let lock = std::time::Duration::from_secs(15 * 60);
     for n in 1..=4 {
