@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::{self, ApiState, RunningApi};
-use crate::bot::{self, BotError, RunningBot};
+use crate::bot::{self, BotError, RunningBot, Telegram};
 use crate::config::Config;
 use crate::i18n::Localizer;
 use crate::metrics::Metrics;
@@ -96,8 +96,8 @@ fn start_housekeeping() -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// Starts everything. `poll_timeout` is how long one getUpdates waits (30 s against
-/// Telegram; short in tests so a stop is quick).
+/// Starts everything. `poll_timeout` is how long one getUpdates waits
+/// ([`bot::POLL_TIMEOUT`] against Telegram; short in tests so a stop is quick).
 pub async fn start(
     config: Arc<Config>,
     storage: Storage,
@@ -107,7 +107,7 @@ pub async fn start(
 ) -> Result<Kabinet, StartError> {
     let loc = Arc::new(Localizer::embedded().map_err(BotError::from)?);
     let metrics = Arc::new(Metrics::default());
-    let telegram = bot::build_bot(&config, token);
+    let telegram = Telegram::new(&config, token);
     let (running_bot, bot_username) = bot::launch(
         config.clone(),
         storage.clone(),
@@ -123,7 +123,8 @@ pub async fn start(
     let sender = sender::start(
         SenderDeps {
             storage: storage.clone(),
-            bot: telegram,
+            telegram: telegram.api,
+            pacer: telegram.pacer,
             loc,
             config: config.clone(),
             sms: outlets.sms,

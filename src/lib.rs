@@ -44,3 +44,4 @@ pub mod metrics;
 pub mod notify;
 pub mod sim;
 pub mod storage;
+pub mod telegram;

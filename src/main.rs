@@ -119,7 +119,7 @@ async fn run(config: &Config) -> anyhow::Result<ExitCode> {
         std::sync::Arc::new(config.clone()),
         storage.clone(),
         token.expose(),
-        std::time::Duration::from_secs(30),
+        kabinet::bot::POLL_TIMEOUT,
         outlets,
     )
     .await?;

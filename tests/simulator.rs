@@ -233,12 +233,19 @@ async fn rate_limits_are_enforced_and_recorded() {
     );
     let (_, body) = api.send(1, "again").await;
     assert!(body["parameters"]["retry_after"].as_u64().unwrap() >= 1);
-    let violations = sim.violations();
-    assert_eq!(violations.len(), 3);
-    assert!(
-        violations
-            .iter()
-            .all(|v| v.chat_id == 1 && v.limit.starts_with("private chat"))
+    let limits: Vec<(&str, i64)> = sim
+        .violations()
+        .iter()
+        .map(|v| (v.limit, v.chat_id))
+        .collect();
+    assert_eq!(
+        limits,
+        [
+            ("private chat: about 1 message per second", 1),
+            ("sent before retry_after passed", 1),
+            ("sent before retry_after passed", 1),
+        ],
+        "the fourth broke the chat's pace; the next two did not wait as told"
     );
     let group: Vec<u16> = futures::future::join_all((0..21).map(|_| api.send(-100, "g")))
         .await
@@ -319,7 +326,7 @@ async fn long_polling_offsets_and_filters() {
         };
         async move { api.call("getUpdates", json!({"timeout": 5})).await }
     });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    within(Duration::from_secs(5), || sim.polls_waiting() == 1).await;
     chat.send_text("/start");
     let (_, body) = waiting.await.unwrap();
     let update = &body["result"][0];
@@ -378,4 +385,117 @@ async fn commands_per_language() {
         .call("getMyCommands", json!({"language_code": "kk"}))
         .await;
     assert_eq!(body["result"], commands);
+}
+
+/// Waits until `done` holds, failing after `deadline`.
+async fn within(deadline: Duration, done: impl Fn() -> bool) {
+    let until = Instant::now() + deadline;
+    while !done() {
+        assert!(
+            Instant::now() < until,
+            "the condition did not come within {deadline:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_overall_limit_counts_a_sliding_second() {
+    let (sim, api) = sim().await;
+    for chat in 1..=40 {
+        sim.private_chat(chat, "U", None);
+    }
+    let first = Instant::now();
+    let burst: Vec<u16> = futures::future::join_all((1..=30).map(|c| api.send(c, "a")))
+        .await
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
+    assert!(burst.iter().all(|s| *s == 200), "{burst:?}");
+    // Half a second later a bucket refilled at 30 a second would take 15 more; Telegram
+    // counts the last whole second, which still holds the 30.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (status, body) = api.send(31, "b").await;
+    assert_eq!(
+        (status, body["parameters"]["retry_after"].as_u64()),
+        (429, Some(1))
+    );
+    assert_eq!(
+        sim.violations().last().map(|v| v.limit),
+        Some("overall: messages in a sliding second")
+    );
+    tokio::time::sleep_until((first + Duration::from_millis(1100)).into()).await;
+    assert_eq!(api.send(32, "c").await.0, 200, "the second has passed");
+}
+
+#[tokio::test]
+async fn a_send_before_retry_after_is_refused_and_recorded() {
+    let (sim, api) = sim().await;
+    sim.private_chat(1, "A", None);
+    sim.private_chat(2, "B", None);
+    sim.inject(
+        Fault::new(FaultKind::TooManyRequests(3))
+            .on("sendMessage")
+            .in_chat(1),
+    );
+    assert_eq!(api.send(1, "a").await.0, 429);
+    assert!(
+        sim.violations().is_empty(),
+        "an injected refusal is no violation"
+    );
+    let (status, body) = api.send(1, "too soon").await;
+    assert_eq!(
+        (status, body["parameters"]["retry_after"].as_u64()),
+        (429, Some(3))
+    );
+    assert_eq!(
+        sim.violations().last().map(|v| (v.limit, v.chat_id)),
+        Some(("sent before retry_after passed", 1))
+    );
+    assert_eq!(api.send(2, "b").await.0, 200, "other chats are not held");
+}
+
+#[tokio::test]
+async fn a_second_poll_ends_the_first_with_409() {
+    let (sim, api) = sim().await;
+    let api = std::sync::Arc::new(api);
+    let first = tokio::spawn({
+        let api = api.clone();
+        async move { api.call("getUpdates", json!({"timeout": 10})).await }
+    });
+    within(Duration::from_secs(5), || sim.polls_waiting() == 1).await;
+    let (status, body) = api.call("getUpdates", json!({"timeout": 0})).await;
+    assert_eq!((status, &body["result"]), (200, &json!([])));
+    let (status, body) = first.await.unwrap();
+    assert_eq!(
+        (status, description(&body)),
+        (
+            409,
+            "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_fault_can_hit_one_request_in_n() {
+    // Without rate limits: this test is about faults, not the chat's pace.
+    let sim = Simulator::start(SimConfig {
+        rate_limits: false,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let api = Api::new(&sim);
+    sim.private_chat(1, "A", None);
+    sim.inject(
+        Fault::new(FaultKind::ServerError(500))
+            .on("sendMessage")
+            .one_in(3)
+            .times(2),
+    );
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        statuses.push(api.send(1, &format!("m{i}")).await.0);
+    }
+    assert_eq!(statuses, [200, 200, 500, 200, 200, 500, 200, 200]);
 }

@@ -8,7 +8,7 @@ use super::callback::{Callback, Section};
 use super::login;
 use super::screens::{Show, render, show};
 use super::state::{AfterLanguage, State};
-use super::{ChatCtx, Deps, HandlerResult, KBot};
+use super::{ChatCtx, Deps, HandlerResult, KBot, send_paced};
 use crate::domain::{Channel, Language, LocalityCode};
 
 /// The commands of SPEC §1.9. Their descriptions come from the locales.
@@ -43,7 +43,8 @@ pub async fn refuse_group(bot: KBot, message: Message, deps: Deps) -> HandlerRes
         "group-only",
         &[("bot", deps.bot_username.to_string().into())],
     );
-    bot.send_message(message.chat.id, text).await?;
+    let chat = message.chat.id;
+    send_paced(&deps, chat, || bot.send_message(chat, &text).send()).await?;
     Ok(())
 }
 
@@ -61,9 +62,8 @@ async fn apologise_on_error(
             Ok(Some(record)) => record.language,
             _ => deps.config.default_language,
         };
-        let _ = bot
-            .send_message(chat, deps.loc.text(lang, "error-temporary"))
-            .await;
+        let text = deps.loc.text(lang, "error-temporary");
+        let _ = send_paced(deps, chat, || bot.send_message(chat, &text).send()).await;
     }
     Ok(())
 }
@@ -171,7 +171,7 @@ async fn respond(
     if let Some(notice) = ctx.notice.take() {
         screen = screen.with_note(&deps.loc.text(ctx.lang, notice));
     }
-    show(bot, ctx, screen, how).await?;
+    show(bot, deps, ctx, screen, how).await?;
     if std::mem::take(&mut ctx.code_sent) && deps.config.allow_contact_verification {
         super::screens::offer_contact(bot, ctx, deps).await?;
     }

@@ -6,6 +6,7 @@ mod context;
 mod handlers;
 mod lanes;
 mod login;
+mod polling;
 mod schema;
 mod screens;
 pub mod state;
@@ -14,12 +15,9 @@ pub mod texts;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
-use teloxide::adaptors::throttle::Limits;
-use teloxide::adaptors::{DefaultParseMode, Throttle};
+use teloxide::adaptors::DefaultParseMode;
 use teloxide::prelude::*;
-use teloxide::types::{AllowedUpdate, BotCommand, BotCommandScope, Me, ParseMode};
-use teloxide::update_listeners::{Polling, UpdateListener};
+use teloxide::types::{BotCommand, BotCommandScope, Me, ParseMode};
 use tokio::sync::watch;
 
 pub use context::ChatCtx;
@@ -32,9 +30,14 @@ use crate::i18n::Localizer;
 use crate::metrics::Metrics;
 use crate::notify::sms::SmsSender;
 use crate::storage::{Storage, StorageError};
+use crate::telegram::{BotApi, Pacer};
 
-/// The bot as Kabinet talks to Telegram: HTML texts, Telegram's limits kept by the sender.
-pub type KBot = DefaultParseMode<Throttle<Bot>>;
+/// The bot as Kabinet answers parents with it: HTML texts. Telegram's limits are kept by
+/// the [`Pacer`] every `sendMessage` waits for (see [`Deps::pacer`]).
+pub type KBot = DefaultParseMode<Bot>;
+
+/// How long one long poll waits for updates when Telegram has none.
+pub const POLL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What every handler may need; built once, shared by every update.
 #[derive(Clone)]
@@ -47,6 +50,8 @@ pub struct Deps {
     pub hasher: Hasher,
     pub sms: SmsSender,
     pub metrics: Arc<Metrics>,
+    /// Every message the bot sends waits its turn here (shared with the push sender).
+    pub pacer: Pacer,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,23 +71,62 @@ pub type HandlerResult = Result<(), BotError>;
 /// Idle connections to the Bot API kept for reuse; a busy bot needs a few dozen at once.
 const IDLE_CONNECTIONS: usize = 64;
 
-/// Builds the bot for the configured Bot API URL and token, with the configured rate limits.
-pub fn build_bot(config: &Config, token: &str) -> KBot {
-    // teloxide's client settings, with fewer idle connections kept: after a burst of
-    // thousands of requests at once, a thousand idle connections would otherwise stay open
-    // (and hold their buffers) for 90 seconds.
-    let client = teloxide::net::default_reqwest_settings()
-        .pool_max_idle_per_host(IDLE_CONNECTIONS)
-        .build()
-        .expect("the HTTP client builds with rustls");
-    let bot = Bot::with_client(token, client).set_api_url(config.telegram_api_url.clone());
-    let limits = Limits {
-        messages_per_sec_chat: config.telegram_rates.chat_per_sec,
-        messages_per_min_chat: 20,
-        messages_per_min_channel_or_supergroup: 20,
-        messages_per_sec_overall: config.telegram_rates.global_per_sec,
-    };
-    Throttle::new_spawn(bot, limits).parse_mode(ParseMode::Html)
+/// How Kabinet reaches Telegram: teloxide's bot for the answers, Kabinet's own client for
+/// the long poll and the pushes, and the pacer every `sendMessage` waits for.
+#[derive(Clone)]
+pub struct Telegram {
+    pub bot: KBot,
+    pub api: BotApi,
+    pub pacer: Pacer,
+}
+
+impl Telegram {
+    /// For the configured Bot API URL, rates and this token.
+    pub fn new(config: &Config, token: &str) -> Telegram {
+        // teloxide's client settings, with fewer idle connections kept: after a burst of
+        // thousands of requests at once, a thousand idle connections would otherwise stay
+        // open (and hold their buffers) for 90 seconds.
+        let client = teloxide::net::default_reqwest_settings()
+            .pool_max_idle_per_host(IDLE_CONNECTIONS)
+            .build()
+            .expect("the HTTP client builds with rustls");
+        let bot = Bot::with_client(token, client)
+            .set_api_url(config.telegram_api_url.clone())
+            .parse_mode(ParseMode::Html);
+        Telegram {
+            bot,
+            api: BotApi::new(&config.telegram_api_url, token),
+            pacer: Pacer::new(
+                config.telegram_rates.global_per_sec,
+                config.telegram_rates.chat_per_sec,
+            ),
+        }
+    }
+}
+
+/// Sends a message a parent is waiting for, in its turn (see [`Pacer::answer`]). If Telegram
+/// refuses it with 429 all the same, the chat is held for the `retry_after` and the message
+/// goes once more after it. `send` makes the request afresh for each try.
+pub(crate) async fn send_paced<F, Fut>(
+    deps: &Deps,
+    chat: ChatId,
+    send: F,
+) -> Result<Message, teloxide::RequestError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<Message, teloxide::RequestError>>,
+{
+    let mut tries = 0;
+    loop {
+        deps.pacer.answer(chat.0).await;
+        tries += 1;
+        match send().await {
+            Err(teloxide::RequestError::RetryAfter(after)) if tries < 3 => {
+                deps.pacer.refused(chat.0, after.duration());
+            }
+            other => return other,
+        }
+    }
 }
 
 fn commands(loc: &Localizer, lang: Language) -> Vec<BotCommand> {
@@ -149,75 +193,38 @@ impl RunningBot {
     }
 }
 
-/// Starts the bot with long polling. `poll_timeout` is how long one getUpdates waits
-/// (30 s against Telegram; short in tests so a stop is quick).
+/// Starts the bot with long polling; `poll_timeout` is how long one getUpdates waits
+/// ([`POLL_TIMEOUT`] against Telegram; short in tests so a stop is quick).
 pub async fn start_polling(
-    bot: KBot,
+    telegram: Telegram,
     deps: Deps,
     me: Me,
     poll_timeout: Duration,
 ) -> Result<RunningBot, teloxide::RequestError> {
-    let listener = Polling::builder(bot.clone())
-        .timeout(poll_timeout)
-        .allowed_updates(vec![
-            AllowedUpdate::Message,
-            AllowedUpdate::CallbackQuery,
-            AllowedUpdate::MyChatMember,
-        ])
-        .delete_webhook()
-        .await
-        .build();
+    let Telegram { bot, api, .. } = telegram;
+    // Long polling and a webhook exclude each other.
+    bot.delete_webhook().await?;
     let lanes = lanes::Lanes::new(schema(), dptree::deps![bot, deps, me]);
     let (stop, stopping) = watch::channel(false);
-    let task = tokio::spawn(listen(listener, lanes, stopping));
+    let task = tokio::spawn(polling::poll(api, lanes, stopping, poll_timeout));
     Ok(RunningBot { stop, task })
 }
 
-/// Takes updates from the listener into the lanes until asked to stop; then lets the
-/// listener confirm what it took (so Telegram does not send it again) and waits for the
-/// updates in hand.
-async fn listen<L>(mut listener: L, lanes: Arc<lanes::Lanes>, mut stopping: watch::Receiver<bool>)
-where
-    L: UpdateListener,
-    L::Err: std::fmt::Debug,
-{
-    let mut stop_token = Some(listener.stop_token());
-    let stream = listener.as_stream();
-    tokio::pin!(stream);
-    loop {
-        tokio::select! {
-            update = stream.next() => match update {
-                Some(Ok(update)) => lanes.submit(update),
-                Some(Err(error)) => tracing::warn!(?error, "getting updates failed"),
-                None => break,
-            },
-            changed = stopping.changed(), if stop_token.is_some() => {
-                if changed.is_err() || *stopping.borrow() {
-                    if let Some(token) = stop_token.take() {
-                        token.stop();
-                    }
-                }
-            }
-        }
-    }
-    lanes.drained().await;
-}
-
-/// Starts the whole bot on `bot` (see [`build_bot`]; the push sender shares it, so both
-/// keep one rate limit): the command menus, then the dispatcher. Returns the running bot and
-/// its username.
+/// Starts the whole bot on `telegram` (the push sender shares its pacer, so both keep one
+/// rate limit): the command menus, then the updates. Returns the running bot and its
+/// username.
 pub async fn launch(
     config: Arc<Config>,
     storage: Storage,
-    bot: KBot,
+    telegram: Telegram,
     poll_timeout: Duration,
     sms: SmsSender,
     metrics: Arc<Metrics>,
     loc: Arc<Localizer>,
 ) -> Result<(RunningBot, Arc<str>), BotError> {
     let hasher = Hasher::new(config.argon2)?;
-    let me = bot.get_me().await?;
-    register_commands(&bot, &loc, config.default_language).await?;
+    let me = telegram.bot.get_me().await?;
+    register_commands(&telegram.bot, &loc, config.default_language).await?;
     let bot_username: Arc<str> = me.username().into();
     let deps = Deps {
         storage,
@@ -227,9 +234,10 @@ pub async fn launch(
         hasher,
         sms,
         metrics,
+        pacer: telegram.pacer.clone(),
     };
     Ok((
-        start_polling(bot, deps, me, poll_timeout).await?,
+        start_polling(telegram, deps, me, poll_timeout).await?,
         bot_username,
     ))
 }

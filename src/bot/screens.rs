@@ -8,7 +8,7 @@ use teloxide::utils::html::escape;
 
 use super::callback::Callback;
 use super::state::{AfterLanguage, State};
-use super::{BotError, ChatCtx, Deps, HandlerResult, KBot};
+use super::{BotError, ChatCtx, Deps, HandlerResult, KBot, send_paced};
 use crate::domain::Language;
 
 /// Localities per page of the list.
@@ -254,17 +254,25 @@ pub async fn offer_contact(bot: &KBot, ctx: &ChatCtx, deps: &Deps) -> HandlerRes
         ]])
         .one_time_keyboard()
         .resize_keyboard();
-    bot.send_message(
-        ChatId(ctx.chat_id),
-        deps.loc.text(ctx.lang, "contact-prompt"),
-    )
-    .reply_markup(keyboard)
+    let text = deps.loc.text(ctx.lang, "contact-prompt");
+    let chat = ChatId(ctx.chat_id);
+    send_paced(deps, chat, || {
+        bot.send_message(chat, &text)
+            .reply_markup(keyboard.clone())
+            .send()
+    })
     .await?;
     Ok(())
 }
 
 /// Puts `screen` in the chat and makes it the current screen.
-pub async fn show(bot: &KBot, ctx: &mut ChatCtx, screen: Screen, how: Show) -> HandlerResult {
+pub async fn show(
+    bot: &KBot,
+    deps: &Deps,
+    ctx: &mut ChatCtx,
+    screen: Screen,
+    how: Show,
+) -> HandlerResult {
     let chat = ChatId(ctx.chat_id);
     if let Show::Edit(message_id) = how {
         let edited = bot
@@ -285,10 +293,12 @@ pub async fn show(bot: &KBot, ctx: &mut ChatCtx, screen: Screen, how: Show) -> H
             Err(other) => return Err(other.into()),
         }
     }
-    let sent = bot
-        .send_message(chat, &screen.text)
-        .reply_markup(screen.keyboard)
-        .await?;
+    let sent = send_paced(deps, chat, || {
+        bot.send_message(chat, &screen.text)
+            .reply_markup(screen.keyboard.clone())
+            .send()
+    })
+    .await?;
     ctx.dialogue.screen = Some(sent.id.0);
     Ok(())
 }

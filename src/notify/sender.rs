@@ -1,30 +1,31 @@
 //! The push sender: works the outbox until stopped. It wakes at once when a write queues a
 //! delivery ([`Wake`]), sweeps every few seconds in case a wake was missed (another replica
-//! wrote it), and keeps Telegram's limits through the bot's own throttle — the same queue
-//! the bot's answers go through, so pushes and answers together stay within
-//! `TELEGRAM_GLOBAL_RATE` and the per-chat rate. A 429 is honoured by that throttle (it waits
-//! `retry_after`, then retries); 5xx and network errors come back here and are retried with
-//! capped backoff; a 403 ends that chat's session and is not retried.
+//! wrote it), and sends each recipient's deliveries one at a time, in order (see
+//! [`Storage::claim_deliveries`]), different recipients at once.
+//!
+//! Telegram's limits are kept by the [`Pacer`] the bot's answers go through too, so pushes
+//! and answers together stay within `TELEGRAM_GLOBAL_RATE` and the per-chat rate, and
+//! answers go first. A 429 holds that chat for its `retry_after` (and the push is tried
+//! again after it); 5xx and network errors are retried with capped backoff, at once and
+//! never by waiting on the failed answer; a 403 ends that chat's session and is not retried.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Timelike, Utc};
 use rand::Rng;
-use teloxide::prelude::*;
-use teloxide::{ApiError, RequestError};
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 
 use super::email::{MailError, Mailer};
 use super::sms::{SmsError, SmsSender};
 use super::texts;
-use crate::bot::KBot;
 use crate::config::Config;
 use crate::domain::{Channel, Phone};
 use crate::i18n::Localizer;
 use crate::metrics::Metrics;
 use crate::storage::{ClaimedDelivery, SendOutcome, SenderLease, Storage};
+use crate::telegram::{BotApi, CallError, OutgoingMessage, Pacer};
 
 /// Deliveries claimed per round trip to the database.
 const BATCH: usize = 200;
@@ -56,7 +57,9 @@ impl Wake {
 #[derive(Clone)]
 pub struct SenderDeps {
     pub storage: Storage,
-    pub bot: KBot,
+    pub telegram: BotApi,
+    /// Shared with the bot's answers.
+    pub pacer: Pacer,
     pub loc: Arc<Localizer>,
     pub config: Arc<Config>,
     pub sms: SmsSender,
@@ -95,7 +98,8 @@ async fn run(deps: SenderDeps, wake: Wake, mut stopped: watch::Receiver<bool>) {
         Ok(n) => tracing::info!("{n} deliveries claimed by an earlier sender are queued again"),
         Err(e) => tracing::warn!("could not requeue claimed deliveries: {e}"),
     }
-    // Enough sends in flight to keep the throttle's queue full, not so many that a long
+    pace_after_previous_sender(&deps).await;
+    // Enough sends in flight to keep the pacer's queue full, not so many that a long
     // queue sits claimed in memory.
     let in_flight = Arc::new(Semaphore::new(
         (deps.config.telegram_rates.global_per_sec as usize * 2).clamp(16, 2048),
@@ -175,6 +179,26 @@ async fn run(deps: SenderDeps, wake: Wake, mut stopped: watch::Receiver<bool>) {
     lease.release().await;
 }
 
+/// Telegram counts a sliding second: the sends of a sender that stopped a moment ago (a
+/// restart, a crash) still count when this one starts. The first push goes one slot after
+/// the last one recorded, as if the same sender had gone on.
+async fn pace_after_previous_sender(deps: &SenderDeps) {
+    let last = match deps.storage.last_telegram_send().await {
+        Ok(Some(last)) => last,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!("could not read the last push's time: {e}");
+            crate::clock::now()
+        }
+    };
+    let since = (crate::clock::now() - last)
+        .to_std()
+        .unwrap_or(Duration::ZERO);
+    if let Some(wait) = deps.pacer.interval().checked_sub(since) {
+        deps.pacer.not_before(tokio::time::Instant::now() + wait);
+    }
+}
+
 /// Waits until this process may send (another replica may hold the lease), or a stop.
 async fn lead(storage: &Storage, stopped: &mut watch::Receiver<bool>) -> Option<SenderLease> {
     let mut told = false;
@@ -226,6 +250,13 @@ async fn send_and_record(deps: &SenderDeps, wake: &Wake, delivery: ClaimedDelive
             tracing::warn!(delivery = delivery.id, "delivery failed for good: {why}");
             "failed"
         }
+        SendOutcome::Postponed(at) => {
+            tracing::warn!(
+                delivery = delivery.id,
+                "Telegram asked to wait (429); the push goes again at {at}"
+            );
+            "postponed"
+        }
         SendOutcome::Dropped(_) => "dropped",
     };
     deps.metrics.delivery(delivery.channel.as_str(), label);
@@ -237,8 +268,19 @@ async fn send_and_record(deps: &SenderDeps, wake: &Wake, delivery: ClaimedDelive
         // The row stays claimed and is sent again after a restart: a duplicate at worst,
         // never a loss.
         tracing::warn!(delivery = delivery.id, "could not record a send: {e}");
+        return;
     }
-    if matches!(outcome, SendOutcome::RetryAt(..)) {
+    // The recipient's next delivery may go now (or the sender's wait for the next one
+    // due must be looked at again).
+    let more = matches!(
+        outcome,
+        SendOutcome::RetryAt(..) | SendOutcome::Postponed(_)
+    ) || deps
+        .storage
+        .more_waiting_for(&delivery)
+        .await
+        .unwrap_or(true);
+    if more {
         wake.wake();
     }
 }
@@ -251,36 +293,37 @@ async fn send_telegram(deps: &SenderDeps, d: &ClaimedDelivery) -> SendOutcome {
         return SendOutcome::Dropped("the chat is no longer logged into the cabinet".into());
     }
     let (text, keyboard) = texts::telegram(&deps.loc, d.language, &d.event);
+    let message = OutgoingMessage::html(chat, &text)
+        .keyboard(&keyboard)
+        .silent(is_quiet_hour(crate::clock::now(), deps.config.timezone));
+    deps.pacer.push(chat).await;
+    let sent = deps.telegram.send_message(&message).await;
     let now = crate::clock::now();
-    let sent = deps
-        .bot
-        .send_message(ChatId(chat), text)
-        .reply_markup(keyboard)
-        .disable_notification(is_quiet_hour(now, deps.config.timezone))
-        .await;
     match sent {
-        Ok(_) => SendOutcome::Sent,
-        Err(RequestError::Api(
-            ApiError::BotBlocked
-            | ApiError::UserDeactivated
-            | ApiError::ChatNotFound
-            | ApiError::BotKicked
-            | ApiError::CantInitiateConversation,
-        )) => {
+        Ok(()) => SendOutcome::Sent,
+        Err(CallError::RetryAfter(after)) => {
+            deps.pacer.refused(chat, after);
+            let after = chrono::Duration::from_std(after).unwrap_or(chrono::Duration::MAX);
+            SendOutcome::Postponed(now + after)
+        }
+        // Blocked, deactivated, never started, or gone: stop sending to that chat.
+        Err(CallError::Refused { code, description })
+            if code == 403 || description.contains("chat not found") =>
+        {
             if let Err(e) = deps.storage.mark_chat_blocked(chat, now).await {
                 tracing::warn!("could not end a blocked chat's session: {e}");
             }
-            SendOutcome::Dropped("the chat blocked the bot".into())
+            SendOutcome::Dropped(format!("the chat cannot be reached: {description}"))
         }
-        Err(RequestError::RetryAfter(after)) => SendOutcome::RetryAt(
-            now + chrono::Duration::from_std(after.duration()).unwrap_or_default(),
-            "429".into(),
-        ),
-        // 5xx and whatever Telegram says that teloxide does not know: worth another try.
-        Err(RequestError::Api(ApiError::Unknown(why))) => retry_later(d, now, why),
-        // Telegram refused this very message (a known 400): it would refuse it again.
-        Err(RequestError::Api(other)) => SendOutcome::Failed(other.to_string()),
-        Err(other) => retry_later(d, now, other.to_string()),
+        // A wrong token or Bot API address: the operator's to fix; the push waits.
+        Err(
+            error @ CallError::Refused {
+                code: 401 | 404, ..
+            },
+        ) => retry_later(d, now, error.to_string()),
+        // Telegram refused this very message: it would refuse it again.
+        Err(CallError::Refused { description, .. }) => SendOutcome::Failed(description),
+        Err(error) => retry_later(d, now, error.to_string()),
     }
 }
 

@@ -48,8 +48,13 @@ impl Default for SimConfig {
 
 pub(crate) struct Shared {
     pub(crate) state: Mutex<State>,
-    /// Wakes long polls when an update arrives.
+    /// Wakes long polls when an update arrives (or another poll begins).
     updates: Notify,
+    /// Counts `getUpdates` calls: a poll that sees a newer one begin ends with 409, as
+    /// Telegram ends it.
+    polls: std::sync::atomic::AtomicU64,
+    /// `getUpdates` calls waiting for updates right now.
+    waiting_polls: std::sync::atomic::AtomicUsize,
 }
 
 impl Shared {
@@ -83,6 +88,8 @@ impl Simulator {
         let shared = Arc::new(Shared {
             state: Mutex::new(State::new(config.rate_limits, config.global_per_sec)),
             updates: Notify::new(),
+            polls: Default::default(),
+            waiting_polls: Default::default(),
         });
         let app = Router::new()
             .route("/{bot_token}/{method}", any(handle))
@@ -203,6 +210,13 @@ impl Simulator {
             .count()
     }
 
+    /// How many `getUpdates` calls are waiting for updates right now.
+    pub fn polls_waiting(&self) -> usize {
+        self.shared
+            .waiting_polls
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Callback queries must be answered within this long (Telegram: about 15 s).
     pub fn set_callback_timeout(&self, timeout: Duration) {
         self.shared.lock().callback_timeout = timeout;
@@ -286,6 +300,9 @@ async fn call(shared: &Arc<Shared>, method: &str, params: &Value) -> Result<Valu
     let fault = shared.lock().take_fault(method, params);
     match fault {
         Some(FaultKind::TooManyRequests(retry_after)) => {
+            shared
+                .lock()
+                .told_to_wait(state::chat_id_param(params), retry_after);
             return Err(ApiError {
                 code: 429,
                 description: format!("Too Many Requests: retry after {retry_after}"),
@@ -353,16 +370,47 @@ async fn get_updates(shared: &Arc<Shared>, params: &Value) -> Result<Value, ApiE
         .unwrap_or_default()
         .min(MAX_POLL);
     let deadline = tokio::time::Instant::now() + timeout;
+    use std::sync::atomic::Ordering;
+    let this_poll = shared.polls.fetch_add(1, Ordering::SeqCst) + 1;
+    shared.updates.notify_waiters();
+    let _waiting = WaitingPoll::new(shared);
     loop {
         let notified = shared.updates.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
+        if shared.polls.load(Ordering::SeqCst) != this_poll {
+            return Err(ApiError {
+                code: 409,
+                description: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running".into(),
+                retry_after: None,
+            });
+        }
         if let Some(updates) = shared.lock().get_updates(params)? {
             return Ok(updates);
         }
         if tokio::time::timeout_at(deadline, notified).await.is_err() {
             return Ok(json!([]));
         }
+    }
+}
+
+/// Counts a poll as waiting while it lives (also when its client goes away).
+struct WaitingPoll<'a>(&'a Shared);
+
+impl<'a> WaitingPoll<'a> {
+    fn new(shared: &'a Shared) -> Self {
+        shared
+            .waiting_polls
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        WaitingPoll(shared)
+    }
+}
+
+impl Drop for WaitingPoll<'_> {
+    fn drop(&mut self) {
+        self.0
+            .waiting_polls
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 

@@ -62,6 +62,10 @@ pub struct Fault {
     pub chat_id: Option<i64>,
     /// How many matching requests it hits.
     pub times: u32,
+    /// Hits one matching request in this many (1: every one).
+    pub one_in: u32,
+    /// Matching requests seen so far.
+    seen: u32,
 }
 
 impl Fault {
@@ -71,6 +75,8 @@ impl Fault {
             method: None,
             chat_id: None,
             times: 1,
+            one_in: 1,
+            seen: 0,
         }
     }
     pub fn on(mut self, method: &str) -> Self {
@@ -83,6 +89,12 @@ impl Fault {
     }
     pub fn times(mut self, n: u32) -> Self {
         self.times = n;
+        self
+    }
+    /// Hits every `n`-th matching request (the `n`-th, the `2n`-th …) instead of each one:
+    /// `one_in(5)` fails a fifth of them.
+    pub fn one_in(mut self, n: u32) -> Self {
+        self.one_in = n.max(1);
         self
     }
 }
@@ -133,6 +145,39 @@ impl Bucket {
         } else {
             Err(((1.0 - self.tokens) / self.per_sec).ceil().max(1.0) as u64)
         }
+    }
+}
+
+/// Telegram's overall limit: at most `per_sec` messages in any sliding second.
+#[derive(Debug, Clone)]
+pub struct SlidingSecond {
+    per_sec: usize,
+    sent: VecDeque<Instant>,
+}
+
+impl SlidingSecond {
+    pub fn new(per_sec: u32) -> Self {
+        SlidingSecond {
+            per_sec: per_sec as usize,
+            sent: VecDeque::new(),
+        }
+    }
+
+    /// Counts a message, or says in how many whole seconds one may go.
+    fn take(&mut self, now: Instant) -> Result<(), u64> {
+        let second = Duration::from_secs(1);
+        while self
+            .sent
+            .front()
+            .is_some_and(|at| now.saturating_duration_since(*at) >= second)
+        {
+            self.sent.pop_front();
+        }
+        if self.sent.len() >= self.per_sec {
+            return Err(1);
+        }
+        self.sent.push_back(now);
+        Ok(())
     }
 }
 
@@ -187,6 +232,8 @@ pub struct SimChat {
     /// every change would make the simulator the bottleneck).
     pub changed: Arc<tokio::sync::Notify>,
     bucket: Bucket,
+    /// A 429 told the bot to wait until then before sending to this chat again.
+    retry_until: Option<Instant>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,7 +269,9 @@ pub struct State {
     pub log: Vec<RequestRecord>,
     pub violations: Vec<Violation>,
     pub faults: Vec<Fault>,
-    global: Bucket,
+    global: SlidingSecond,
+    /// A 429 not tied to a chat told the bot to wait until then before sending at all.
+    global_retry_until: Option<Instant>,
 }
 
 fn unix_now() -> i64 {
@@ -261,7 +310,8 @@ impl State {
             log: Vec::new(),
             violations: Vec::new(),
             faults: Vec::new(),
-            global: Bucket::new(f64::from(global_per_sec), f64::from(global_per_sec)),
+            global: SlidingSecond::new(global_per_sec),
+            global_retry_until: None,
         }
     }
 
@@ -322,6 +372,7 @@ impl State {
             changes: Vec::new(),
             changed: Arc::default(),
             bucket,
+            retry_until: None,
         });
     }
 
@@ -413,6 +464,10 @@ impl State {
                 && f.chat_id.is_none_or(|c| Some(c) == chat)
         })?;
         let fault = &mut self.faults[index];
+        fault.seen += 1;
+        if fault.seen % fault.one_in != 0 {
+            return None;
+        }
         fault.times -= 1;
         let kind = fault.kind.clone();
         if fault.times == 0 {
@@ -522,6 +577,16 @@ impl State {
         Ok(Some(markup))
     }
 
+    /// Remembers that a 429 told the bot to wait `retry_after` seconds before sending to
+    /// `chat_id` (or, without a chat, at all): a send before then is a violation too.
+    pub fn told_to_wait(&mut self, chat_id: Option<i64>, retry_after: u64) {
+        let until = Instant::now() + Duration::from_secs(retry_after);
+        match chat_id.and_then(|id| self.chats.get_mut(&id)) {
+            Some(chat) => chat.retry_until = Some(until),
+            None => self.global_retry_until = Some(until),
+        }
+    }
+
     fn rate_limit(&mut self, chat_id: i64) -> Result<(), ApiError> {
         if !self.rate_limits {
             return Ok(());
@@ -532,12 +597,23 @@ impl State {
             ChatKind::Private => "private chat: about 1 message per second",
             ChatKind::Group { .. } => "group: 20 messages per minute",
         };
-        let refused = match self.global.take(now) {
-            Err(retry) => Some(("overall: messages per second", retry)),
-            Ok(()) => chat.bucket.take(now).err().map(|retry| (limit, retry)),
+        let early = [chat.retry_until, self.global_retry_until]
+            .into_iter()
+            .flatten()
+            .filter(|until| *until > now)
+            .max();
+        let refused = if let Some(until) = early {
+            let left = until.saturating_duration_since(now).as_secs_f64().ceil();
+            Some(("sent before retry_after passed", (left as u64).max(1)))
+        } else {
+            match self.global.take(now) {
+                Err(retry) => Some(("overall: messages in a sliding second", retry)),
+                Ok(()) => chat.bucket.take(now).err().map(|retry| (limit, retry)),
+            }
         };
         if let Some((limit, retry_after)) = refused {
             self.violations.push(Violation { limit, chat_id });
+            self.told_to_wait(Some(chat_id), retry_after);
             return Err(ApiError {
                 code: 429,
                 description: format!("Too Many Requests: retry after {retry_after}"),

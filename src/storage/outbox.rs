@@ -45,8 +45,11 @@ struct ClaimRow {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SendOutcome {
     Sent,
-    /// Try again at this time.
+    /// The send failed: try again at this time.
     RetryAt(DateTime<Utc>, String),
+    /// Not sent, on Telegram's request (429): try again at this time. Not a failure: it
+    /// does not count towards the attempts that make the backoff grow.
+    Postponed(DateTime<Utc>),
     /// Will never succeed (a refused address, a text Telegram rejects): kept for the record.
     Failed(String),
     /// Not sent on purpose: the chat blocked the bot or logged out.
@@ -95,14 +98,24 @@ impl Storage {
     }
 
     /// Claims up to `limit` deliveries that are due, oldest first, and counts the attempt.
-    /// On PostgreSQL rows another transaction holds are skipped, not waited for.
+    /// A delivery is claimed only when no earlier one to its recipient (chat, phone,
+    /// address) is still open — waiting for a retry, or being sent — so a parent gets
+    /// the pushes one at a time, in the order their events were recorded, and a retried
+    /// push is never overtaken. On PostgreSQL rows another transaction holds are skipped,
+    /// not waited for.
     pub async fn claim_deliveries(
         &self,
         now: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<ClaimedDelivery>> {
-        let due = "SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $1 \
-                   ORDER BY next_attempt_at, id LIMIT $2";
+        let due = "SELECT id FROM deliveries d \
+                   WHERE d.state = 'pending' AND d.next_attempt_at <= $1 \
+                     AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.chat_id = d.chat_id \
+                          AND e.id < d.id AND e.state IN ('pending', 'sending')) \
+                     AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.address = d.address \
+                          AND e.channel = d.channel AND e.id < d.id \
+                          AND e.state IN ('pending', 'sending')) \
+                   ORDER BY d.next_attempt_at, d.id LIMIT $2";
         let claim = |lock: &str| {
             format!(
                 "UPDATE deliveries SET state = 'sending', claimed_at = $1, attempts = attempts + 1 \
@@ -153,19 +166,45 @@ impl Storage {
         outcome: &SendOutcome,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let (state, next, error) = match outcome {
-            SendOutcome::Sent => ("sent", None, None),
-            SendOutcome::RetryAt(at, why) => ("pending", Some(*at), Some(why.as_str())),
-            SendOutcome::Failed(why) => ("failed", None, Some(why.as_str())),
-            SendOutcome::Dropped(why) => ("dropped", None, Some(why.as_str())),
+        let (state, next, error, uncount) = match outcome {
+            SendOutcome::Sent => ("sent", None, None, 0),
+            SendOutcome::RetryAt(at, why) => ("pending", Some(*at), Some(why.as_str()), 0),
+            SendOutcome::Postponed(at) => ("pending", Some(*at), Some("429 Too Many Requests"), 1),
+            SendOutcome::Failed(why) => ("failed", None, Some(why.as_str()), 0),
+            SendOutcome::Dropped(why) => ("dropped", None, Some(why.as_str()), 0),
         };
         let sent_at = (state == "sent").then_some(now);
         on_pool!(self, pool => sqlx::query(
             "UPDATE deliveries SET state = $1, next_attempt_at = COALESCE($2, next_attempt_at), \
-             last_error = $3, sent_at = $4, claimed_at = NULL WHERE id = $5 AND state = 'sending'")
-            .bind(state).bind(next).bind(error).bind(sent_at).bind(id)
+             last_error = $3, sent_at = $4, claimed_at = NULL, attempts = attempts - $5 \
+             WHERE id = $6 AND state = 'sending'")
+            .bind(state).bind(next).bind(error).bind(sent_at).bind(uncount as i64).bind(id)
             .execute(pool).await.map(|_| ()))?;
         Ok(())
+    }
+
+    /// Whether more deliveries wait for `d`'s recipient (the sender looks again at once
+    /// when one send ends and the next of that chat may go).
+    pub async fn more_waiting_for(&self, d: &ClaimedDelivery) -> Result<bool> {
+        let waiting: bool = match (d.chat_id, d.address.as_deref()) {
+            (Some(chat), _) => on_pool!(self, pool => sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM deliveries \
+                  WHERE chat_id = $1 AND state IN ('pending', 'sending'))")
+                .bind(chat).fetch_one(pool).await)?,
+            (None, Some(address)) => on_pool!(self, pool => sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM deliveries \
+                  WHERE address = $1 AND channel = $2 AND state IN ('pending', 'sending'))")
+                .bind(address).bind(d.channel).fetch_one(pool).await)?,
+            (None, None) => false,
+        };
+        Ok(waiting)
+    }
+
+    /// When the last Telegram push went out, if any did.
+    pub async fn last_telegram_send(&self) -> Result<Option<DateTime<Utc>>> {
+        Ok(on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT MAX(sent_at) FROM deliveries WHERE channel = 'telegram' AND state = 'sent'")
+            .fetch_one(pool).await)?)
     }
 
     /// When the next pending delivery falls due, if any.

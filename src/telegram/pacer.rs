@@ -1,0 +1,350 @@
+//! Telegram's flood limits, kept on Kabinet's side so that Telegram never has to refuse a
+//! message. TELEGRAM.md: about 30 messages a second overall (up to 1000 with paid
+//! broadcasts), about one a second in a private chat with short bursts tolerated, 20 a
+//! minute in a group; a refused message says how long to wait (`retry_after`).
+//!
+//! Every `sendMessage` — a parent's answer or a push — takes its turn here first:
+//! - **Overall**, messages leave evenly spaced at [`RATE_MARGIN`] of `TELEGRAM_GLOBAL_RATE`
+//!   (27 a second, one every 37 ms, by default), never in bursts: Telegram counts a sliding
+//!   second, and network jitter must not push two bursts into one.
+//! - **Per chat**, a generic cell rate (GCRA): a couple of messages back to back, then one
+//!   every `1 / (RATE_MARGIN × TELEGRAM_CHAT_RATE)` seconds; groups 20 a minute.
+//! - **Answers before pushes**: an answer reserves the next free slot at once, a push takes
+//!   a slot only when it is free and no answer holds it, so a broadcast of thousands never
+//!   keeps a parent who pressed a button waiting longer than one slot.
+//! - **Refusals**: a 429 holds that chat for its `retry_after`; two chats refused within a
+//!   second mean the overall limit was hit, and every send waits.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// The share of Telegram's limits Kabinet uses; the rest absorbs network jitter and the
+/// sends of a process that stopped a moment ago.
+pub const RATE_MARGIN: f64 = 0.9;
+
+/// Messages a private chat may get back to back before the pace applies (Telegram
+/// tolerates short bursts; one less than it tolerates).
+const PRIVATE_BURST: u32 = 2;
+/// Telegram allows 20 messages a minute in a group.
+const GROUP_PER_SEC: f64 = 20.0 / 60.0;
+const GROUP_BURST: u32 = 3;
+/// Two chats refused within this long: the overall limit was hit, not a chat's.
+const GLOBAL_REFUSAL_WINDOW: Duration = Duration::from_secs(1);
+/// The per-chat table is swept of chats at rest when it grows past this (and past twice
+/// what the last sweep left).
+const PRUNE_FLOOR: usize = 1024;
+
+/// Takes every `sendMessage` in turn. Cheap to clone; one per process, shared by the bot
+/// and the push sender.
+#[derive(Clone)]
+pub struct Pacer(Arc<Inner>);
+
+struct Inner {
+    state: Mutex<State>,
+    /// Pushes wait for an overall slot one at a time, first come first served.
+    push_turn: tokio::sync::Mutex<()>,
+    global_interval: Duration,
+    private: Pace,
+    group: Pace,
+}
+
+/// A chat's pace: one message per `interval`, `tolerance` of it ahead of time (the burst).
+#[derive(Debug, Clone, Copy)]
+struct Pace {
+    interval: Duration,
+    tolerance: Duration,
+}
+
+impl Pace {
+    fn new(per_sec: f64, burst: u32) -> Pace {
+        let interval = Duration::from_secs_f64(1.0 / (per_sec * RATE_MARGIN));
+        Pace {
+            interval,
+            tolerance: interval * burst.saturating_sub(1),
+        }
+    }
+}
+
+struct State {
+    /// When the next overall slot is free.
+    global_next: Instant,
+    /// Per chat, GCRA's theoretical arrival time: the next message may go at
+    /// `tat - tolerance`. A chat whose time has passed is at rest and may be forgotten.
+    chats: HashMap<i64, Instant>,
+    prune_above: usize,
+    /// The last refused chat, and when.
+    last_refusal: Option<(i64, Instant)>,
+}
+
+impl State {
+    /// When a message to `chat` may go, at the earliest.
+    fn chat_free_at(&self, chat: i64, pace: Pace, now: Instant) -> Instant {
+        match self.chats.get(&chat) {
+            Some(tat) => tat.checked_sub(pace.tolerance).unwrap_or(now).max(now),
+            None => now,
+        }
+    }
+
+    /// Counts a message to `chat` going at `at`.
+    fn commit_chat(&mut self, chat: i64, pace: Pace, at: Instant) {
+        let tat = self.chats.get(&chat).copied().unwrap_or(at).max(at) + pace.interval;
+        self.hold_chat(chat, tat);
+    }
+
+    fn hold_chat(&mut self, chat: i64, tat: Instant) {
+        let entry = self.chats.entry(chat).or_insert(tat);
+        *entry = (*entry).max(tat);
+        if self.chats.len() > self.prune_above {
+            let now = Instant::now();
+            self.chats.retain(|_, tat| *tat > now);
+            self.prune_above = (self.chats.len() * 2).max(PRUNE_FLOOR);
+        }
+    }
+}
+
+impl Pacer {
+    /// Paces at [`RATE_MARGIN`] of `global_per_sec` overall and of `chat_per_sec` per
+    /// private chat.
+    pub fn new(global_per_sec: u32, chat_per_sec: u32) -> Pacer {
+        let global = Pace::new(f64::from(global_per_sec.max(1)), 1);
+        Pacer(Arc::new(Inner {
+            state: Mutex::new(State {
+                global_next: Instant::now(),
+                chats: HashMap::new(),
+                prune_above: PRUNE_FLOOR,
+                last_refusal: None,
+            }),
+            push_turn: tokio::sync::Mutex::new(()),
+            global_interval: global.interval,
+            private: Pace::new(f64::from(chat_per_sec.max(1)), PRIVATE_BURST),
+            group: Pace::new(GROUP_PER_SEC, GROUP_BURST),
+        }))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Nothing panics while holding it; a poisoned lock still holds valid times.
+        self.0.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Private chats have positive ids, groups and channels negative ones.
+    fn pace(&self, chat: i64) -> Pace {
+        if chat < 0 {
+            self.0.group
+        } else {
+            self.0.private
+        }
+    }
+
+    /// The time between two overall slots.
+    pub fn interval(&self) -> Duration {
+        self.0.global_interval
+    }
+
+    /// Waits until a message answering the parent in `chat` may go. It reserves the first
+    /// slot free for its chat and overall at once, ahead of every push waiting.
+    pub async fn answer(&self, chat: i64) {
+        let pace = self.pace(chat);
+        let at = {
+            let mut s = self.lock();
+            let at = s
+                .chat_free_at(chat, pace, Instant::now())
+                .max(s.global_next);
+            s.global_next = at + self.0.global_interval;
+            s.commit_chat(chat, pace, at);
+            at
+        };
+        tokio::time::sleep_until(at).await;
+    }
+
+    /// Waits until a push to `chat` may go: when its chat is free, and then the first
+    /// overall slot that no answer has reserved. Pushes never reserve ahead, so answers
+    /// arriving meanwhile go first.
+    pub async fn push(&self, chat: i64) {
+        let pace = self.pace(chat);
+        loop {
+            let chat_free = self.lock().chat_free_at(chat, pace, Instant::now());
+            tokio::time::sleep_until(chat_free).await;
+            let _turn = self.0.push_turn.lock().await;
+            loop {
+                let next = self.lock().global_next;
+                if next <= Instant::now() {
+                    break;
+                }
+                tokio::time::sleep_until(next).await;
+            }
+            let mut s = self.lock();
+            let now = Instant::now();
+            if s.global_next <= now && s.chat_free_at(chat, pace, now) <= now {
+                s.global_next = now + self.0.global_interval;
+                s.commit_chat(chat, pace, now);
+                return;
+            }
+            // An answer took the slot or the chat between the two looks: wait again.
+        }
+    }
+
+    /// Telegram refused a message to `chat` with 429: nothing goes to that chat for
+    /// `retry_after`; and if another chat was refused within a second, nothing goes at all.
+    pub fn refused(&self, chat: i64, retry_after: Duration) {
+        let pace = self.pace(chat);
+        let mut s = self.lock();
+        let now = Instant::now();
+        let until = now + retry_after;
+        s.hold_chat(chat, until + pace.tolerance);
+        if let Some((other, at)) = s.last_refusal {
+            if other != chat && now.saturating_duration_since(at) < GLOBAL_REFUSAL_WINDOW {
+                tracing::warn!(
+                    "Telegram refused two chats within a second: every send waits {retry_after:?}"
+                );
+                s.global_next = s.global_next.max(until);
+            }
+        }
+        s.last_refusal = Some((chat, now));
+    }
+
+    /// Nothing goes before `at` (a start after a stop: the last second's sends of the
+    /// previous process still count at Telegram).
+    pub fn not_before(&self, at: Instant) {
+        let mut s = self.lock();
+        s.global_next = s.global_next.max(at);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The most sends within any one-second window.
+    fn busiest_second(times: &[Instant]) -> usize {
+        let mut times = times.to_vec();
+        times.sort();
+        (0..times.len())
+            .map(|i| {
+                times[i..]
+                    .iter()
+                    .take_while(|t| t.duration_since(times[i]) < Duration::from_secs(1))
+                    .count()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    async fn pushes(pacer: &Pacer, chats: impl Iterator<Item = i64>) -> Vec<Instant> {
+        let tasks: Vec<_> = chats
+            .map(|chat| {
+                let pacer = pacer.clone();
+                tokio::spawn(async move {
+                    pacer.push(chat).await;
+                    Instant::now()
+                })
+            })
+            .collect();
+        let mut times = Vec::new();
+        for t in tasks {
+            times.push(t.await.unwrap());
+        }
+        times
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pushes_leave_evenly_below_the_overall_limit() {
+        let pacer = Pacer::new(30, 1);
+        let start = Instant::now();
+        let times = pushes(&pacer, 1..=300).await;
+        assert!(busiest_second(&times) <= 28, "{}", busiest_second(&times));
+        let mut sorted = times.clone();
+        sorted.sort();
+        for pair in sorted.windows(2) {
+            assert!(pair[1] - pair[0] >= pacer.interval(), "never two at once");
+        }
+        // 300 at 27 a second: about 11 s, not more.
+        let took = *sorted.last().unwrap() - start;
+        assert!(took < Duration::from_secs(12), "{took:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_chat_gets_a_short_burst_then_its_pace() {
+        let pacer = Pacer::new(30, 1);
+        let start = Instant::now();
+        let mut times = Vec::new();
+        for _ in 0..10 {
+            pacer.push(7).await;
+            times.push(Instant::now() - start);
+        }
+        assert!(times[1] < Duration::from_millis(100), "{times:?}");
+        // Then one per 1/0.9 s: the k-th push no earlier than k - 1 such intervals.
+        for (k, at) in times.iter().enumerate().skip(2) {
+            assert!(
+                *at >= Duration::from_millis(1111) * (k as u32 - 1),
+                "{times:?}"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_goes_before_the_pushes_waiting() {
+        let pacer = Pacer::new(30, 1);
+        let queued = tokio::spawn({
+            let pacer = pacer.clone();
+            async move { pushes(&pacer, 1..=60).await }
+        });
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let asked = Instant::now();
+        pacer.answer(1_000).await;
+        let answered = Instant::now();
+        assert!(
+            answered - asked <= pacer.interval(),
+            "waited {:?}",
+            answered - asked
+        );
+        let times = queued.await.unwrap();
+        let mut all = times.clone();
+        all.push(answered);
+        assert!(busiest_second(&all) <= 28);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refused_chat_waits_its_retry_after_and_two_stop_everything() {
+        let pacer = Pacer::new(30, 1);
+        pacer.refused(5, Duration::from_secs(3));
+        let start = Instant::now();
+        pacer.push(6).await;
+        assert!(
+            Instant::now() - start < Duration::from_millis(100),
+            "other chats go on"
+        );
+        pacer.push(5).await;
+        assert!(Instant::now() - start >= Duration::from_secs(3));
+
+        pacer.refused(8, Duration::from_secs(2));
+        pacer.refused(9, Duration::from_secs(2));
+        let refused_at = Instant::now();
+        pacer.answer(10).await;
+        assert!(
+            Instant::now() - refused_at >= Duration::from_secs(2),
+            "all wait"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn groups_get_twenty_a_minute() {
+        let pacer = Pacer::new(30, 1);
+        let start = Instant::now();
+        for _ in 0..20 {
+            pacer.answer(-100).await;
+        }
+        assert!(Instant::now() - start >= Duration::from_secs(55));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_start_waits_for_the_previous_senders_last_slot() {
+        let pacer = Pacer::new(30, 1);
+        let at = Instant::now() + Duration::from_millis(700);
+        pacer.not_before(at);
+        pacer.push(1).await;
+        assert!(Instant::now() >= at);
+    }
+}
