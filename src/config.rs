@@ -62,8 +62,8 @@ keys! {
     "ARGON2_ITERATIONS", "2", false, "Argon2id passes (OWASP minimum 2)";
     "ARGON2_PARALLELISM", "1", false, "Argon2id lanes";
     "ARGON2_MAX_CONCURRENT", "2", false, "password hashes computed at once; more wait their turn";
-    "TELEGRAM_GLOBAL_RATE", "30", false, "messages per second to Telegram overall (1-1000; above 30 needs paid broadcasts)";
-    "TELEGRAM_CHAT_RATE", "1", false, "messages per second to one chat (1-30)";
+    "TELEGRAM_GLOBAL_RATE", "30", false, "Telegram's overall limit, messages per second (1-1000; above 30 needs paid broadcasts); Kabinet sends at 90 % of it";
+    "TELEGRAM_CHAT_RATE", "1", false, "Telegram's limit per private chat, messages per second (1-30); Kabinet sends at 90 % of it";
     "ALLOW_CONTACT_VERIFICATION", "false", false, "true lets a parent confirm the phone with Telegram's contact button instead of an SMS code";
     "REFERRAL_REMINDER_HOURS", "24", false, "how long before a referral expires the parent is reminded";
     "LOG_FORMAT", "pretty", false, "pretty or json; RUST_LOG filters (e.g. info,kabinet=debug)";

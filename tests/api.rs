@@ -178,6 +178,38 @@ async fn bad_requests_are_refused_naming_each_field(t: &mut TestBot) {
         0
     );
 
+    // A body that is not sent as JSON: 415, nothing written.
+    for content_type in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        None,
+    ] {
+        let (status, answer_type, problem) = p
+            .raw_typed(Method::PUT, path, body.clone(), content_type, API_TOKEN)
+            .await;
+        assert_eq!(
+            (status, answer_type.as_str()),
+            (415, "application/problem+json"),
+            "{content_type:?}"
+        );
+        assert!(problem["type"].as_str().unwrap().ends_with("/not-json"));
+    }
+    assert_eq!(
+        count(t, "SELECT COUNT(*) FROM localities WHERE code = 'taraz'").await,
+        0
+    );
+    // The scheme's name is case-insensitive (RFC 9110); the type may carry a charset.
+    let (status, _, _) = p
+        .raw_typed(
+            Method::PUT,
+            "/api/v1/localities/otrar",
+            body.clone(),
+            Some("application/json; charset=utf-8"),
+            &format!("bearer {API_TOKEN}"),
+        )
+        .await;
+    assert_eq!(status, 201);
+
     // Malformed JSON and an empty body: 400.
     let (status, content_type, problem) = p
         .raw(
@@ -436,7 +468,14 @@ async fn health_metrics_and_the_openapi_document(t: &mut TestBot) {
     p.status("ALM-2026-000137", "evt-m1", "in_review", None)
         .await;
     chat_menu.next_within(Duration::from_secs(5)).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The sender records the send after Telegram's answer, a moment after the chat has it.
+    common::wait_for_count(
+        t.storage(),
+        "SELECT COUNT(*) FROM deliveries WHERE state = 'sent'",
+        1,
+        Duration::from_secs(5),
+    )
+    .await;
     let (status, content_type, metrics) = p.raw(Method::GET, "/metrics", None, None).await;
     assert_eq!(status, 200);
     assert!(content_type.starts_with("text/plain"));
@@ -500,12 +539,11 @@ async fn sms_and_email_reach_their_gateways(db: TestDb) {
         .status("ALM-2026-000137", "evt-s1", "queued", Some(5))
         .await;
     assert_eq!(status, 201);
-    for _ in 0..100 {
-        if !texts.lock().unwrap().is_empty() && !sink.mails().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    common::wait_until("an SMS and an e-mail", Duration::from_secs(10), || {
+        let done = !texts.lock().unwrap().is_empty() && !sink.mails().is_empty();
+        async move { done }
+    })
+    .await;
     let sms = texts.lock().unwrap().clone();
     assert_eq!(sms.len(), 1, "{sms:?}");
     assert_eq!(sms[0]["to"], json!("+77011234545"));

@@ -171,18 +171,14 @@ async fn a_chat_that_blocked_the_bot_loses_its_session(t: &mut TestBot) {
         .await;
     other.next_within(Duration::from_secs(5)).await.unwrap();
     let s = t.storage();
-    let mut dropped = 0;
-    for _ in 0..50 {
-        dropped = s
-            .fetch_i64("SELECT COUNT(*) FROM deliveries WHERE chat_id = 521 AND state = 'dropped'")
-            .await
-            .unwrap();
-        if dropped == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(dropped, 1, "the 403 is not retried");
+    // The 403 is not retried: the delivery is dropped.
+    common::wait_for_count(
+        s,
+        "SELECT COUNT(*) FROM deliveries WHERE chat_id = 521 AND state = 'dropped'",
+        1,
+        Duration::from_secs(5),
+    )
+    .await;
     let live = s
         .fetch_i64("SELECT COUNT(*) FROM sessions WHERE chat_id = 521 AND ended_at IS NULL")
         .await
@@ -220,18 +216,14 @@ async fn a_push_never_reaches_a_chat_that_logged_out(t: &mut TestBot) {
     .await
     .unwrap();
     t.restart().await;
-    let mut state = 0;
-    for _ in 0..50 {
-        state = s
-            .fetch_i64("SELECT COUNT(*) FROM deliveries WHERE chat_id = 531 AND state = 'dropped'")
-            .await
-            .unwrap();
-        if state == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(state, 1, "dropped, not sent");
+    // Dropped, not sent.
+    common::wait_for_count(
+        &s,
+        "SELECT COUNT(*) FROM deliveries WHERE chat_id = 531 AND state = 'dropped'",
+        1,
+        Duration::from_secs(5),
+    )
+    .await;
     assert!(chat.settle(Duration::from_secs(1)).await.is_empty());
 }
 
@@ -295,19 +287,13 @@ async fn a_thousand_pushes_keep_telegrams_limits(t: &mut TestBot) {
             .await;
         assert_eq!(code, 201);
     }
-    let s = t.storage();
-    let mut sent = 0;
-    for _ in 0..600 {
-        sent = s
-            .fetch_i64("SELECT COUNT(*) FROM deliveries WHERE state = 'sent'")
-            .await
-            .unwrap();
-        if sent >= 1000 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    assert_eq!(sent, 1000);
+    common::wait_for_count(
+        t.storage(),
+        "SELECT COUNT(*) FROM deliveries WHERE state = 'sent'",
+        1000,
+        Duration::from_secs(120),
+    )
+    .await;
     for chat in &chats {
         let pushes = chat
             .transcript()

@@ -69,7 +69,9 @@ pub fn router(state: ApiState) -> Router {
         .route("/children/{iin}/attendance", post(routes::post_attendance))
         .route("/parents/{locality}/{iin}", delete(routes::delete_parent))
         .route("/openapi.json", get(routes::openapi))
-        // Checked before the body is read: a request without the token writes nothing.
+        .route_layer(middleware::from_fn(require_json))
+        // Checked first, before the body is read: a request without the token writes
+        // nothing and learns nothing.
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .nest("/api/v1", v1)
@@ -82,19 +84,50 @@ pub fn router(state: ApiState) -> Router {
         .with_state(state)
 }
 
-/// `Authorization: Bearer <API_TOKEN>`, compared in constant time.
+/// `Authorization: Bearer <API_TOKEN>`, compared in constant time. The scheme's name is
+/// case-insensitive (RFC 9110 §11.1): `bearer` is as good as `Bearer`.
 async fn require_token(State(state): State<ApiState>, request: Request, next: Next) -> Response {
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+        .and_then(bearer_token);
     let expected = state.config.api_token.as_ref().map(|t| t.expose());
     match (presented, expected) {
         (Some(p), Some(e)) if same_secret(p.as_bytes(), e.as_bytes()) => next.run(request).await,
         _ => axum::response::IntoResponse::into_response(Problem::unauthorized()),
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` value.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// A body that the API reads must say it is JSON (`application/json`, or a `+json` type);
+/// anything else is a 415 before the body is read.
+async fn require_json(request: Request, next: Next) -> Response {
+    let reads_body = matches!(
+        *request.method(),
+        axum::http::Method::PUT | axum::http::Method::POST | axum::http::Method::PATCH
+    );
+    if reads_body && !is_json(request.headers().get(header::CONTENT_TYPE)) {
+        return axum::response::IntoResponse::into_response(Problem::not_json());
+    }
+    next.run(request).await
+}
+
+fn is_json(content_type: Option<&header::HeaderValue>) -> bool {
+    let Some(media) = content_type
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+    else {
+        return false;
+    };
+    media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
 }
 
 /// Equal or not, in a time that depends only on the expected secret's length.
@@ -155,7 +188,30 @@ pub async fn start(state: ApiState) -> std::io::Result<RunningApi> {
 
 #[cfg(test)]
 mod tests {
-    use super::same_secret;
+    use super::{bearer_token, is_json, same_secret};
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("BEARER  abc "), Some("abc"));
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearer "), None);
+        assert_eq!(bearer_token("Bearerabc"), None);
+    }
+
+    #[test]
+    fn json_media_types() {
+        let is = |v: &str| is_json(Some(&HeaderValue::from_str(v).unwrap()));
+        assert!(is("application/json"));
+        assert!(is("application/json; charset=utf-8"));
+        assert!(is("Application/JSON"));
+        assert!(is("application/merge-patch+json"));
+        assert!(!is("text/plain"));
+        assert!(!is("application/x-www-form-urlencoded"));
+        assert!(!is_json(None));
+    }
 
     #[test]
     fn secrets_compare_by_content_and_length() {

@@ -99,7 +99,7 @@ fn routes() -> Vec<Route> {
     ]
 }
 
-const PROBLEMS: [(u16, &str, &str); 6] = [
+const PROBLEMS: [(u16, &str, &str); 7] = [
     (400, "malformed-json", "the body is not valid JSON"),
     (
         401,
@@ -115,6 +115,11 @@ const PROBLEMS: [(u16, &str, &str); 6] = [
         413,
         "body-too-large",
         "the body is larger than API_MAX_BODY_BYTES",
+    ),
+    (
+        415,
+        "not-json",
+        "the body was not sent as JSON (Content-Type: application/json)",
     ),
     (
         422,
@@ -161,7 +166,7 @@ pub fn document() -> Value {
         }
         for (status, kind, about) in PROBLEMS {
             let applies = match status {
-                400 | 413 | 422 => route.body.is_some() || status == 422,
+                400 | 413 | 415 | 422 => route.body.is_some() || status == 422,
                 404 => {
                     route.path.contains("/status")
                         || route.path.contains("/children/")

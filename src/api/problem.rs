@@ -66,6 +66,15 @@ impl Problem {
         )
     }
 
+    pub fn not_json() -> Problem {
+        Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "not-json",
+            "The body must be JSON",
+            "send the body with Content-Type: application/json",
+        )
+    }
+
     pub fn too_large(limit: usize) -> Problem {
         Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -33,10 +33,12 @@ const BATCH: usize = 200;
 const SWEEP: Duration = Duration::from_secs(2);
 /// How long a stop waits for the sends in hand.
 const STOP_GRACE: Duration = Duration::from_secs(10);
-/// Backoff for a failed send: 1 s, 2 s, 4 s … up to this.
+/// Backoff for a failed send: 0.5 s, 0.75 s, 1.1 s … up to this.
+const FIRST_BACKOFF_MS: i64 = 500;
+const BACKOFF_GROWTH: f64 = 1.5;
 const BACKOFF_CAP_SECS: i64 = 600;
-/// Attempts before a delivery is given up as failed (about two hours of retries).
-const MAX_ATTEMPTS: i64 = 20;
+/// Attempts before a delivery is given up as failed (about an hour and a half of retries).
+const MAX_ATTEMPTS: i64 = 25;
 
 /// Tells the sender that deliveries were queued. Cheap to clone; a wake with no sender
 /// waiting is kept until it looks.
@@ -323,6 +325,12 @@ async fn send_telegram(deps: &SenderDeps, d: &ClaimedDelivery) -> SendOutcome {
         ) => retry_later(d, now, error.to_string()),
         // Telegram refused this very message: it would refuse it again.
         Err(CallError::Refused { description, .. }) => SendOutcome::Failed(description),
+        // Telegram's front failed: the message did not reach the chat, whose turn is free.
+        Err(error @ CallError::Server(_)) => {
+            deps.pacer.not_delivered(chat);
+            retry_later(d, now, error.to_string())
+        }
+        // No answer: it may have arrived, so the chat's turn stays spent.
         Err(error) => retry_later(d, now, error.to_string()),
     }
 }
@@ -364,13 +372,15 @@ fn retry_later(d: &ClaimedDelivery, now: DateTime<Utc>, why: String) -> SendOutc
     SendOutcome::RetryAt(now + backoff(d.attempts), why)
 }
 
+/// Half a second after the first failure, then half as long again after each further one,
+/// up to [`BACKOFF_CAP_SECS`], with up to a quarter more at random. Gentle at first because
+/// Telegram's and gateways' 5xx are mostly blips of seconds, and a parent's later pushes
+/// wait behind this one.
 fn backoff(attempts: i64) -> chrono::Duration {
-    let secs = 1_i64
-        .checked_shl(attempts.saturating_sub(1).clamp(0, 30) as u32)
-        .unwrap_or(BACKOFF_CAP_SECS)
-        .min(BACKOFF_CAP_SECS);
-    let jitter = rand::rng().random_range(0..=secs * 250);
-    chrono::Duration::milliseconds(secs * 1000 + jitter)
+    let growth = BACKOFF_GROWTH.powi(attempts.saturating_sub(1).clamp(0, 64) as i32);
+    let millis = (FIRST_BACKOFF_MS as f64 * growth).min((BACKOFF_CAP_SECS * 1000) as f64) as i64;
+    let jitter = rand::rng().random_range(0..=millis / 4);
+    chrono::Duration::milliseconds(millis + jitter)
 }
 
 /// 22:00 to 08:00 local time: pushes arrive without a sound.
@@ -404,10 +414,11 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_stops_at_the_cap() {
+        let millis = |a| backoff(a).num_milliseconds();
         let secs = |a| backoff(a).num_seconds();
-        assert_eq!(secs(1), 1);
-        assert_eq!(secs(2), 2);
-        assert!((8..=10).contains(&secs(4)));
+        assert!((500..=625).contains(&millis(1)));
+        assert!((750..=938).contains(&millis(2)));
+        assert!((1687..=2110).contains(&millis(4)));
         assert!((BACKOFF_CAP_SECS..=BACKOFF_CAP_SECS * 5 / 4).contains(&secs(40)));
     }
 }

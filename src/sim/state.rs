@@ -66,6 +66,9 @@ pub struct Fault {
     pub one_in: u32,
     /// Matching requests seen so far.
     seen: u32,
+    /// Hits each matching request with this chance instead, drawn from a seeded generator
+    /// (the same draws every run): `(chance, generator state)`.
+    random: Option<(f64, u64)>,
 }
 
 impl Fault {
@@ -77,6 +80,7 @@ impl Fault {
             times: 1,
             one_in: 1,
             seen: 0,
+            random: None,
         }
     }
     pub fn on(mut self, method: &str) -> Self {
@@ -96,6 +100,29 @@ impl Fault {
     pub fn one_in(mut self, n: u32) -> Self {
         self.one_in = n.max(1);
         self
+    }
+    /// Hits each matching request with this chance, at random but with the same draws
+    /// every run. The generator's seed is one whose draws keep close to the chance from the
+    /// start (at 0.2: 25 of the first 125, 58 of 300, never more than 3 in a row), so a
+    /// test of "a fifth fail" sees a fifth fail.
+    pub fn at_random(mut self, chance: f64) -> Self {
+        self.random = Some((chance, 0x4540_21DE_755D_453B));
+        self
+    }
+    /// Whether this matching request is hit.
+    fn hits(&mut self) -> bool {
+        self.seen += 1;
+        match &mut self.random {
+            Some((chance, state)) => {
+                // xorshift64*: small, and the same sequence every run.
+                *state ^= *state >> 12;
+                *state ^= *state << 25;
+                *state ^= *state >> 27;
+                let draw = state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11;
+                (draw as f64 / (1u64 << 53) as f64) < *chance
+            }
+            None => self.seen % self.one_in == 0,
+        }
     }
 }
 
@@ -464,8 +491,7 @@ impl State {
                 && f.chat_id.is_none_or(|c| Some(c) == chat)
         })?;
         let fault = &mut self.faults[index];
-        fault.seen += 1;
-        if fault.seen % fault.one_in != 0 {
+        if !fault.hits() {
             return None;
         }
         fault.times -= 1;

@@ -74,6 +74,14 @@ struct DueReminder {
     valid_until: DateTime<Utc>,
 }
 
+/// A pending delivery `d` with no earlier one to its recipient (chat, phone, address) still
+/// open — waiting for a retry, or being sent.
+const NEXT_FOR_ITS_RECIPIENT: &str = "d.state = 'pending' \
+    AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.chat_id = d.chat_id \
+        AND e.id < d.id AND e.state IN ('pending', 'sending')) \
+    AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.address = d.address \
+        AND e.channel = d.channel AND e.id < d.id AND e.state IN ('pending', 'sending'))";
+
 const CLAIMED_SELECT: &str = "SELECT d.id AS d_id, d.channel, d.chat_id, d.address, d.attempts, \
     e.id, e.cabinet_id, e.kind, e.application_id, e.referral_id, e.child_iin, e.details, \
     e.occurred_at, e.read_at, a.number AS application_number, r.number AS referral_number, \
@@ -108,14 +116,10 @@ impl Storage {
         now: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<ClaimedDelivery>> {
-        let due = "SELECT id FROM deliveries d \
-                   WHERE d.state = 'pending' AND d.next_attempt_at <= $1 \
-                     AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.chat_id = d.chat_id \
-                          AND e.id < d.id AND e.state IN ('pending', 'sending')) \
-                     AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.address = d.address \
-                          AND e.channel = d.channel AND e.id < d.id \
-                          AND e.state IN ('pending', 'sending')) \
-                   ORDER BY d.next_attempt_at, d.id LIMIT $2";
+        let due = format!(
+            "SELECT id FROM deliveries d WHERE {NEXT_FOR_ITS_RECIPIENT} \
+             AND d.next_attempt_at <= $1 ORDER BY d.next_attempt_at, d.id LIMIT $2"
+        );
         let claim = |lock: &str| {
             format!(
                 "UPDATE deliveries SET state = 'sending', claimed_at = $1, attempts = attempts + 1 \
@@ -207,11 +211,17 @@ impl Storage {
             .fetch_one(pool).await)?)
     }
 
-    /// When the next pending delivery falls due, if any.
+    /// When the next delivery that may be claimed falls due, if any. Deliveries waiting
+    /// behind an earlier one to their recipient do not count: they become claimable when
+    /// that one ends, and the sender is woken then.
     pub async fn next_delivery_due(&self) -> Result<Option<DateTime<Utc>>> {
-        Ok(on_pool!(self, pool => sqlx::query_scalar(
-            "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending'")
-            .fetch_one(pool).await)?)
+        // Ordered and limited rather than MIN(): the pending index is read in order and the
+        // first delivery that may go ends the search.
+        let sql = format!(
+            "SELECT d.next_attempt_at FROM deliveries d WHERE {NEXT_FOR_ITS_RECIPIENT} \
+             ORDER BY d.next_attempt_at LIMIT 1"
+        );
+        Ok(on_pool!(self, pool => sqlx::query_scalar(&sql).fetch_optional(pool).await)?)
     }
 
     pub async fn outbox_stats(&self) -> Result<OutboxStats> {

@@ -10,6 +10,8 @@ use kabinet::storage::Storage;
 /// drop; PostgreSQL gets a schema of its own, dropped on drop when possible.
 pub struct TestDb {
     pub storage: Storage,
+    /// The `DATABASE_URL` that opens this database (for a `kabinet` process of its own).
+    pub url: String,
     _dir: Option<tempfile::TempDir>,
     pg_schema: Option<(String, String)>,
 }
@@ -22,16 +24,24 @@ impl TestDb {
         storage.migrate().await.expect("SQLite migrates");
         TestDb {
             storage,
+            url,
             _dir: Some(dir),
             pg_schema: None,
         }
     }
 
-    /// `None` when `TEST_DATABASE_URL` is not set.
+    /// `None` when `TEST_DATABASE_URL` is not set — unless `KABINET_REQUIRE_POSTGRES` is
+    /// set (CI sets it): then a missing PostgreSQL fails the test instead of skipping it.
     pub async fn postgres() -> Option<TestDb> {
         let base = std::env::var("TEST_DATABASE_URL")
             .ok()
-            .filter(|u| !u.is_empty())?;
+            .filter(|u| !u.is_empty());
+        let required = std::env::var_os("KABINET_REQUIRE_POSTGRES").is_some_and(|v| !v.is_empty());
+        assert!(
+            base.is_some() || !required,
+            "KABINET_REQUIRE_POSTGRES is set but TEST_DATABASE_URL is not: the PostgreSQL half of the tests would be skipped"
+        );
+        let base = base?;
         let schema = format!("t_{}", uuid_like());
         let admin = Storage::connect_str(&base, 1)
             .await
@@ -49,6 +59,7 @@ impl TestDb {
         storage.migrate().await.expect("PostgreSQL migrates");
         Some(TestDb {
             storage,
+            url,
             _dir: None,
             pg_schema: Some((base, schema)),
         })
@@ -115,6 +126,25 @@ pub struct TestBot {
     /// Every SMS the bot sent, as the `log` provider prints it.
     pub sms: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     bot: Option<kabinet::app::Kabinet>,
+    poll_timeout: std::time::Duration,
+}
+
+/// How a [`TestBot`] runs, beyond its configuration keys.
+#[derive(Clone)]
+pub struct Setup {
+    /// The simulator's behaviour (its overall limit, whether it enforces limits).
+    pub sim: kabinet::sim::SimConfig,
+    /// How long one getUpdates waits: short, so a stop is quick.
+    pub poll_timeout: std::time::Duration,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Setup {
+            sim: kabinet::sim::SimConfig::default(),
+            poll_timeout: std::time::Duration::from_millis(500),
+        }
+    }
 }
 
 impl TestBot {
@@ -124,11 +154,16 @@ impl TestBot {
 
     /// Starts with extra configuration keys.
     pub async fn start_with(db: TestDb, vars: &[(&str, &str)]) -> TestBot {
+        Self::start_setup(db, vars, Setup::default()).await
+    }
+
+    /// Starts with extra configuration keys and its own simulator and poll settings.
+    pub async fn start_setup(db: TestDb, vars: &[(&str, &str)], setup: Setup) -> TestBot {
         // At the demo's own date, so its dates stay where the tests expect them.
         kabinet::demo::load(&db.storage, demo_now())
             .await
             .expect("demo data loads");
-        let sim = kabinet::sim::Simulator::start(kabinet::sim::SimConfig::default())
+        let sim = kabinet::sim::Simulator::start(setup.sim)
             .await
             .expect("simulator starts");
         let mut map: std::collections::HashMap<String, String> = vars
@@ -152,6 +187,7 @@ impl TestBot {
             config,
             sms: Default::default(),
             bot: None,
+            poll_timeout: setup.poll_timeout,
         };
         test.launch().await;
         test
@@ -179,7 +215,7 @@ impl TestBot {
             self.config.clone(),
             self.db.storage.clone(),
             kabinet::sim::TOKEN,
-            std::time::Duration::from_millis(500),
+            self.poll_timeout,
             outlets,
         )
         .await
@@ -242,6 +278,18 @@ impl TestBot {
         self.bot.as_ref().expect("running").metrics.clone()
     }
 
+    /// A chat logged into a demo parent's cabinet, the session written directly and nothing
+    /// said in the chat (for tests of pushes to many chats).
+    pub async fn logged_in_quietly(
+        &self,
+        chat_id: i64,
+        lang: kabinet::domain::Language,
+        locality: &str,
+        iin: &str,
+    ) -> kabinet::sim::ChatHandle {
+        log_in_directly(self.storage(), &self.sim, chat_id, lang, locality, iin).await
+    }
+
     /// A chat logged into a demo parent's cabinet (the session made directly: login has its
     /// own tests), at the main menu.
     pub async fn logged_in(
@@ -251,30 +299,7 @@ impl TestBot {
         locality: &str,
         iin: &str,
     ) -> (kabinet::sim::ChatHandle, kabinet::sim::MessageView) {
-        let s = self.storage();
-        let now = kabinet::clock::now();
-        let cabinet = s
-            .find_cabinet(
-                &kabinet::domain::LocalityCode::parse(locality).unwrap(),
-                &kabinet::domain::Iin::parse(iin).unwrap(),
-            )
-            .await
-            .unwrap()
-            .unwrap();
-        s.ensure_chat(
-            chat_id,
-            chat_id,
-            lang,
-            r#"{"state":{"s":"logged_in"}}"#,
-            now,
-        )
-        .await
-        .unwrap();
-        s.set_chat_locality(chat_id, Some(locality), now)
-            .await
-            .unwrap();
-        s.start_session(chat_id, cabinet.id, now).await.unwrap();
-        let mut chat = self.sim.private_chat(chat_id, "Parent", Some(lang.code()));
+        let mut chat = self.logged_in_quietly(chat_id, lang, locality, iin).await;
         chat.send_text("/menu");
         let menu = chat.next().await.unwrap();
         (chat, menu)
@@ -304,6 +329,87 @@ impl TestBot {
     }
 }
 
+/// Logs a simulator chat into a demo parent's cabinet by writing the session directly
+/// (login has its own tests); nothing is said in the chat.
+pub async fn log_in_directly(
+    storage: &Storage,
+    sim: &kabinet::sim::Simulator,
+    chat_id: i64,
+    lang: kabinet::domain::Language,
+    locality: &str,
+    iin: &str,
+) -> kabinet::sim::ChatHandle {
+    let now = kabinet::clock::now();
+    let cabinet = storage
+        .find_cabinet(
+            &kabinet::domain::LocalityCode::parse(locality).unwrap(),
+            &kabinet::domain::Iin::parse(iin).unwrap(),
+        )
+        .await
+        .unwrap()
+        .expect("a demo cabinet");
+    storage
+        .ensure_chat(
+            chat_id,
+            chat_id,
+            lang,
+            r#"{"state":{"s":"logged_in"}}"#,
+            now,
+        )
+        .await
+        .unwrap();
+    storage
+        .set_chat_locality(chat_id, Some(locality), now)
+        .await
+        .unwrap();
+    storage
+        .start_session(chat_id, cabinet.id, now)
+        .await
+        .unwrap();
+    sim.private_chat(chat_id, "Parent", Some(lang.code()))
+}
+
+/// Waits until `check` holds, asking again every few milliseconds; fails after `deadline`,
+/// naming what it waited for. Tests wait for a condition, never for a fixed time.
+pub async fn wait_until<F, Fut>(what: &str, deadline: std::time::Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let until = tokio::time::Instant::now() + deadline;
+    loop {
+        if check().await {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < until,
+            "{what}: not within {deadline:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits until `sql` (a count) gives `expected`; fails after `deadline`, with the last count.
+pub async fn wait_for_count(
+    storage: &Storage,
+    sql: &str,
+    expected: i64,
+    deadline: std::time::Duration,
+) {
+    let until = tokio::time::Instant::now() + deadline;
+    loop {
+        let got = storage.fetch_i64(sql).await.expect("the count query runs");
+        if got == expected {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < until,
+            "{sql}: {got}, not {expected}, after {deadline:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// Fails a story that hangs, instead of hanging the whole run.
 pub async fn within_time<T>(story: impl std::future::Future<Output = T>) -> T {
     tokio::time::timeout(std::time::Duration::from_secs(240), story)
@@ -317,12 +423,15 @@ macro_rules! bot_stories {
     ($($name:ident),+ $(,)?) => {
         $crate::bot_stories!(with &[]; $($name),+);
     };
-    (with $vars:expr; $($name:ident),+ $(,)?) => {$(
+    (with $vars:expr; $($name:ident),+ $(,)?) => {
+        $crate::bot_stories!(with $vars, setup $crate::common::Setup::default(); $($name),+);
+    };
+    (with $vars:expr, setup $setup:expr; $($name:ident),+ $(,)?) => {$(
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 let db = $crate::common::TestDb::sqlite().await;
-                let mut bot = $crate::common::TestBot::start_with(db, $vars).await;
+                let mut bot = $crate::common::TestBot::start_setup(db, $vars, $setup).await;
                 $crate::common::within_time(super::$name(&mut bot)).await;
                 $crate::common::within_time(bot.stop()).await;
             }
@@ -333,7 +442,7 @@ macro_rules! bot_stories {
                     eprintln!("TEST_DATABASE_URL is not set: PostgreSQL story skipped");
                     return;
                 };
-                let mut bot = $crate::common::TestBot::start_with(db, $vars).await;
+                let mut bot = $crate::common::TestBot::start_setup(db, $vars, $setup).await;
                 $crate::common::within_time(super::$name(&mut bot)).await;
                 $crate::common::within_time(bot.stop()).await;
             }
@@ -422,6 +531,42 @@ impl Portal {
         let text = response.text().await.unwrap_or_default();
         let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
         (status, content_type, json)
+    }
+
+    /// Sends `body` with this content type (none when `None`) and this `Authorization`
+    /// value (a bare token is sent as `Bearer <token>`).
+    pub async fn raw_typed(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Vec<u8>,
+        content_type: Option<&str>,
+        authorization: &str,
+    ) -> (u16, String, serde_json::Value) {
+        let authorization = if authorization.contains(' ') {
+            authorization.to_owned()
+        } else {
+            format!("Bearer {authorization}")
+        };
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("authorization", authorization)
+            .body(body);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let response = request.send().await.expect("the API answers");
+        let status = response.status().as_u16();
+        let answer_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let text = response.text().await.unwrap_or_default();
+        let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        (status, answer_type, json)
     }
 
     pub async fn put(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
