@@ -1,5 +1,6 @@
-//! Passwords and confirmation codes: Argon2id, computed off the async runtime, with a bound on
-//! how many hashes run at once so a login storm cannot stall the other chats.
+//! Passwords and confirmation codes. Passwords: Argon2id, computed off the async runtime,
+//! with a bound on how many hashes run at once so a login storm cannot stall the other
+//! chats. Codes: HMAC-SHA-256 under a key kept apart from the database ([`CodeSeal`]).
 
 use std::sync::Arc;
 
@@ -20,13 +21,10 @@ pub enum AuthError {
     Task(#[from] tokio::task::JoinError),
 }
 
-/// Hashes and checks secrets. Cheap to clone.
+/// Hashes and checks passwords. Cheap to clone.
 #[derive(Clone)]
 pub struct Hasher {
     password: Argon2<'static>,
-    /// Codes live five minutes and allow five tries: a light hash keeps them out of plain
-    /// sight at rest without costing a password hash each.
-    code: Argon2<'static>,
     permits: Arc<Semaphore>,
 }
 
@@ -39,11 +37,8 @@ impl Hasher {
             None,
         )
         .map_err(|e| AuthError::Hash(e.to_string()))?;
-        let code_params =
-            Params::new(1024, 1, 1, None).map_err(|e| AuthError::Hash(e.to_string()))?;
         Ok(Hasher {
             password: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
-            code: Argon2::new(Algorithm::Argon2id, Version::V0x13, code_params),
             permits: Arc::new(Semaphore::new(config.max_concurrent)),
         })
     }
@@ -74,19 +69,68 @@ impl Hasher {
         self.blocking(move || verify(&argon, &candidate, &stored))
             .await
     }
+}
 
-    pub async fn hash_code(&self, code: &str) -> Result<String, AuthError> {
-        let argon = self.code.clone();
-        let code = code.to_owned();
-        self.blocking(move || hash(&argon, &code)).await?
+/// Confirmation codes at rest: HMAC-SHA-256 under `CODE_SECRET`, a key that is not in the
+/// database. A six-digit code under any unkeyed hash falls to a million guesses in seconds;
+/// under a key the database does not hold, a copy of the database gives up no live code.
+/// The code's owner (cabinet, chat, purpose) is sealed with it, so a stored seal is worth
+/// nothing on another code's row.
+#[derive(Clone)]
+pub struct CodeSeal {
+    key: Arc<[u8]>,
+}
+
+/// Whom a code was made for.
+#[derive(Debug, Clone, Copy)]
+pub struct CodeOwner {
+    pub cabinet: i64,
+    pub chat: i64,
+    pub purpose: crate::domain::OtpPurpose,
+}
+
+impl CodeSeal {
+    pub fn new(key: &str) -> CodeSeal {
+        CodeSeal {
+            key: key.as_bytes().into(),
+        }
     }
 
-    pub async fn verify_code(&self, candidate: &str, stored: &str) -> Result<bool, AuthError> {
-        let argon = self.code.clone();
-        let (candidate, stored) = (candidate.to_owned(), stored.to_owned());
-        self.blocking(move || verify(&argon, &candidate, &stored))
-            .await
+    /// The stored form of `code`, made for `owner`: hexadecimal HMAC-SHA-256.
+    pub fn seal(&self, owner: CodeOwner, code: &str) -> String {
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.key)
+            .expect("HMAC takes a key of any length");
+        mac.update(
+            format!(
+                "{}:{}:{}:{code}",
+                owner.cabinet,
+                owner.chat,
+                owner.purpose.as_str()
+            )
+            .as_bytes(),
+        );
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
+
+    /// Whether `candidate` is the code sealed in `stored` for `owner` (compared in constant
+    /// time).
+    pub fn opens(&self, owner: CodeOwner, candidate: &str, stored: &str) -> bool {
+        same_secret(self.seal(owner, candidate).as_bytes(), stored.as_bytes())
+    }
+}
+
+/// Equal or not, in a time that depends only on the expected secret's length.
+pub fn same_secret(presented: &[u8], expected: &[u8]) -> bool {
+    let mut diff = u8::from(presented.len() != expected.len());
+    for (i, e) in expected.iter().enumerate() {
+        diff |= presented.get(i).copied().unwrap_or(0) ^ e;
+    }
+    std::hint::black_box(diff) == 0
 }
 
 fn hash(argon: &Argon2<'_>, secret: &str) -> Result<String, AuthError> {
@@ -155,11 +199,45 @@ mod tests {
                 .unwrap()
         );
         assert!(!h.verify_password("x", "not a hash").await.unwrap());
+    }
+
+    #[test]
+    fn codes_are_sealed_under_the_key_for_their_owner() {
+        use crate::domain::OtpPurpose;
+        let seal = CodeSeal::new("a-key-of-at-least-thirty-two-characters");
+        let owner = CodeOwner {
+            cabinet: 7,
+            chat: 100,
+            purpose: OtpPurpose::Login,
+        };
         let code = new_code();
         assert_eq!(code.len(), 6);
-        let stored = h.hash_code(&code).await.unwrap();
+        let stored = seal.seal(owner, &code);
+        assert_eq!(stored.len(), 64);
         assert!(!stored.contains(&code));
-        assert!(h.verify_code(&code, &stored).await.unwrap());
+        assert!(seal.opens(owner, &code, &stored));
+        let wrong = if code == "000000" { "000001" } else { "000000" };
+        assert!(!seal.opens(owner, wrong, &stored));
+        // Another chat, cabinet or purpose: the same code does not open it.
+        let other_chat = CodeOwner { chat: 101, ..owner };
+        assert!(!seal.opens(other_chat, &code, &stored));
+        let reset = CodeOwner {
+            purpose: OtpPurpose::Reset,
+            ..owner
+        };
+        assert!(!seal.opens(reset, &code, &stored));
+        // Another key: nothing opens.
+        let other_key = CodeSeal::new("another-key-of-at-least-thirty-two-chars");
+        assert!(!other_key.opens(owner, &code, &stored));
+    }
+
+    #[test]
+    fn secrets_compare_by_content_and_length() {
+        assert!(same_secret(b"0123456789abcdef", b"0123456789abcdef"));
+        assert!(!same_secret(b"0123456789abcdeX", b"0123456789abcdef"));
+        assert!(!same_secret(b"0123456789abcdef0", b"0123456789abcdef"));
+        assert!(!same_secret(b"0123456789abcde", b"0123456789abcdef"));
+        assert!(!same_secret(b"", b"0123456789abcdef"));
     }
 
     #[test]

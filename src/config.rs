@@ -37,7 +37,7 @@ keys! {
     "DEFAULT_LANGUAGE", "kk", false, "kk or ru: the language of a chat whose Telegram language is neither";
     "TIMEZONE", "Asia/Almaty", false, "IANA time zone of the times parents see and of quiet hours";
     "API_LISTEN", "127.0.0.1:8080", false, "address of the integration API";
-    "API_TOKEN", "", true, "bearer token the portal sends (at least 16 characters); the API is off when empty";
+    "API_TOKEN", "", true, "bearer token the portal sends (at least 32 characters); the API is off when empty";
     "API_MAX_BODY_BYTES", "1048576", false, "largest request body the API accepts";
     "WEBHOOK_URL", "", false, "public https URL Telegram posts updates to; long polling when empty";
     "WEBHOOK_LISTEN", "0.0.0.0:8443", false, "address the webhook server listens on";
@@ -58,8 +58,13 @@ keys! {
     "IIN_LOOKUP_LIMIT", "10", false, "IIN look-ups a Telegram user may make per window";
     "IIN_LOOKUP_WINDOW_MINUTES", "10", false, "the window of IIN_LOOKUP_LIMIT, minutes";
     "SESSION_IDLE_DAYS", "30", false, "a chat's login ends after this many days unused";
-    "ARGON2_MEMORY_KIB", "19456", false, "Argon2id memory per hash, KiB (OWASP minimum 19456)";
-    "ARGON2_ITERATIONS", "2", false, "Argon2id passes (OWASP minimum 2)";
+    "SESSION_MAX_DAYS", "180", false, "a chat's login ends this many days after it began, used or not";
+    "CODE_SECRET", "", true, "key that seals confirmation codes at rest (HMAC-SHA-256), 32 characters or more, kept apart from the database; required by `kabinet run`; `kabinet secret` prints a new one";
+    "PRIVACY_POLICY_URL", "", false, "when set, a parent's first login asks consent to the processing of personal data, with this link";
+    "SUPPORT_CONTACT", "", false, "the operator's phone or @username, shown in /help and where a parent cannot go on";
+    "RETENTION_DAYS", "90", false, "sent or failed deliveries, used codes, ended sessions and old rate-limit rows are deleted after this many days";
+    "ARGON2_MEMORY_KIB", "19456", false, "Argon2id memory per hash, KiB (with ARGON2_ITERATIONS at least one of OWASP's pairs: 47104/1, 19456/2, 12288/3, 9216/4, 7168/5)";
+    "ARGON2_ITERATIONS", "2", false, "Argon2id passes (see ARGON2_MEMORY_KIB)";
     "ARGON2_PARALLELISM", "1", false, "Argon2id lanes";
     "ARGON2_MAX_CONCURRENT", "2", false, "password hashes computed at once; more wait their turn";
     "TELEGRAM_GLOBAL_RATE", "30", false, "Telegram's overall limit, messages per second (1-1000; above 30 needs paid broadcasts); Kabinet sends at 90 % of it";
@@ -195,6 +200,7 @@ pub struct LoginConfig {
     pub iin_lookup_limit: u32,
     pub iin_lookup_window: Duration,
     pub session_idle: Duration,
+    pub session_max: Duration,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -239,6 +245,59 @@ pub struct Config {
     pub allow_contact_verification: bool,
     pub referral_reminder: Duration,
     pub log_format: LogFormat,
+    pub code_secret: CodeSecret,
+    pub privacy_policy_url: Option<Url>,
+    pub support_contact: Option<String>,
+    /// How long finished deliveries, used codes, ended sessions and old rate-limit rows
+    /// are kept.
+    pub retention: Duration,
+}
+
+/// The key confirmation codes are sealed with (`CODE_SECRET`).
+#[derive(Debug, Clone)]
+pub struct CodeSecret {
+    pub secret: Secret,
+    /// False when `CODE_SECRET` is not set and a random key was made for this process
+    /// (the demo, tests); `kabinet run` refuses that, since codes would not survive a
+    /// restart and replicas would not share them.
+    pub from_environment: bool,
+}
+
+impl CodeSecret {
+    fn for_this_process() -> CodeSecret {
+        CodeSecret {
+            secret: Secret::new(&new_secret()),
+            from_environment: false,
+        }
+    }
+}
+
+/// A fresh random secret: 64 hexadecimal digits (256 bits) from the operating system.
+pub fn new_secret() -> String {
+    use rand::TryRngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng
+        .try_fill_bytes(&mut bytes)
+        .expect("the operating system's random source works");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Tokens and keys shorter than this are refused.
+pub const MIN_SECRET_CHARS: usize = 32;
+
+/// Whether Argon2id with this memory (KiB) and passes is at least one of OWASP's
+/// recommended pairs (Password Storage Cheat Sheet).
+pub fn meets_owasp_argon2(memory_kib: u32, iterations: u32) -> bool {
+    const OWASP: [(u32, u32); 5] = [
+        (47_104, 1),
+        (19_456, 2),
+        (12_288, 3),
+        (9_216, 4),
+        (7_168, 5),
+    ];
+    OWASP
+        .iter()
+        .any(|&(m, t)| memory_kib >= m && iterations >= t)
 }
 
 /// One wrong key: which, what is wrong, what is accepted.
@@ -423,12 +482,12 @@ impl Config {
         let api_token = r.optional_secret("API_TOKEN");
         if api_token
             .as_ref()
-            .is_some_and(|t| t.expose().chars().count() < 16)
+            .is_some_and(|t| t.expose().chars().count() < MIN_SECRET_CHARS)
         {
             r.fail(
                 "API_TOKEN",
                 "is too short".into(),
-                "at least 16 characters, e.g. from `openssl rand -hex 32`",
+                "at least 32 characters, e.g. from `kabinet secret`",
             );
         }
         let api_max_body_bytes = r.number("API_MAX_BODY_BYTES", 1024usize, 1 << 30);
@@ -549,13 +608,41 @@ impl Config {
             r.number("IIN_LOOKUP_LIMIT", 1u32, 10_000),
             r.number("IIN_LOOKUP_WINDOW_MINUTES", 1u64, 24 * 60),
             r.number("SESSION_IDLE_DAYS", 1u64, 365),
+            r.number("SESSION_MAX_DAYS", 1u64, 3650),
         );
+        let code_secret = r.optional_secret("CODE_SECRET");
+        if code_secret
+            .as_ref()
+            .is_some_and(|t| t.expose().chars().count() < MIN_SECRET_CHARS)
+        {
+            r.fail(
+                "CODE_SECRET",
+                "is too short".into(),
+                "at least 32 characters, e.g. from `kabinet secret`",
+            );
+        }
+        let privacy_policy_url = r.raw("PRIVACY_POLICY_URL").is_some().then(|| {
+            r.value("PRIVACY_POLICY_URL", "an https URL", |s| {
+                parse_url(s, &["https"])
+            })
+        });
+        let support_contact = r.raw("SUPPORT_CONTACT").map(str::to_owned);
+        let retention_days = r.number("RETENTION_DAYS", 1u64, 3650);
         let argon2 = (
             r.number("ARGON2_MEMORY_KIB", 8u32, 4 * 1024 * 1024),
             r.number("ARGON2_ITERATIONS", 1u32, 100),
             r.number("ARGON2_PARALLELISM", 1u32, 64),
             r.number("ARGON2_MAX_CONCURRENT", 1usize, 256),
         );
+        if let (Some(memory), Some(iterations)) = (argon2.0, argon2.1)
+            && !meets_owasp_argon2(memory, iterations)
+        {
+            r.fail(
+                "ARGON2_MEMORY_KIB",
+                format!("{memory} KiB with {iterations} pass(es) is below OWASP's minimum"),
+                "memory KiB / passes of at least 47104/1, 19456/2, 12288/3, 9216/4 or 7168/5",
+            );
+        }
         let global_rate = r.number("TELEGRAM_GLOBAL_RATE", 1u32, 1000);
         let chat_rate = r.number("TELEGRAM_CHAT_RATE", 1u32, 30);
         let allow_contact_verification =
@@ -572,7 +659,7 @@ impl Config {
         }
         // Every `None` below was recorded as an error above, so none is reached.
         let (ttl, attempts, resend, daily) = otp;
-        let (failures, lockout, lookups, window, idle) = login;
+        let (failures, lockout, lookups, window, idle, max_days) = login;
         let (memory, iterations, parallelism, concurrent) = argon2;
         Ok(Config {
             bot_token,
@@ -599,7 +686,18 @@ impl Config {
                 iin_lookup_limit: lookups.unwrap_or_else(missing),
                 iin_lookup_window: Duration::from_secs(60 * window.unwrap_or_else(missing)),
                 session_idle: Duration::from_secs(86_400 * idle.unwrap_or_else(missing)),
+                session_max: Duration::from_secs(86_400 * max_days.unwrap_or_else(missing)),
             },
+            code_secret: match code_secret {
+                Some(secret) => CodeSecret {
+                    secret,
+                    from_environment: true,
+                },
+                None => CodeSecret::for_this_process(),
+            },
+            privacy_policy_url: privacy_policy_url.flatten(),
+            support_contact,
+            retention: Duration::from_secs(86_400 * retention_days.unwrap_or_else(missing)),
             argon2: Argon2Config {
                 memory_kib: memory.unwrap_or_else(missing),
                 iterations: iterations.unwrap_or_else(missing),
@@ -614,6 +712,37 @@ impl Config {
             referral_reminder: Duration::from_secs(3600 * reminder_hours.unwrap_or_else(missing)),
             log_format: log_format.unwrap_or_else(missing),
         })
+    }
+
+    /// What stops `kabinet run` with this configuration, though each key is valid alone:
+    /// no bot token; no `CODE_SECRET` (codes would die with the process and differ between
+    /// replicas); the `log` SMS provider against a Telegram that is not on this machine
+    /// (every login code would reach only the log).
+    pub fn refusals_for_run(&self) -> Vec<ConfigError> {
+        let mut refusals = Vec::new();
+        if self.bot_token.is_none() {
+            refusals.push(ConfigError {
+                key: "BOT_TOKEN",
+                problem: "is missing (kabinet run needs it)".into(),
+                accepted: "the token from @BotFather".into(),
+            });
+        }
+        if !self.code_secret.from_environment {
+            refusals.push(ConfigError {
+                key: "CODE_SECRET",
+                problem: "is missing (kabinet run needs it)".into(),
+                accepted: "32 characters or more, e.g. from `kabinet secret`".into(),
+            });
+        }
+        if matches!(self.sms, SmsConfig::Log) && !is_loopback(&self.telegram_api_url) {
+            refusals.push(ConfigError {
+                key: "SMS_PROVIDER",
+                problem: "is log, so login codes would reach only the log, not the parents".into(),
+                accepted: "http or mobizon (log only with a TELEGRAM_API_URL on this machine)"
+                    .into(),
+            });
+        }
+        refusals
     }
 
     /// The effective configuration, one `KEY=value` line per key, secrets masked.
@@ -717,6 +846,33 @@ impl Config {
                 "SESSION_IDLE_DAYS",
                 (self.login.session_idle.as_secs() / 86_400).to_string(),
             ),
+            (
+                "SESSION_MAX_DAYS",
+                (self.login.session_max.as_secs() / 86_400).to_string(),
+            ),
+            (
+                "CODE_SECRET",
+                if self.code_secret.from_environment {
+                    self.code_secret.secret.masked()
+                } else {
+                    "(not set: a random key for this process; `kabinet run` needs one)".into()
+                },
+            ),
+            (
+                "PRIVACY_POLICY_URL",
+                self.privacy_policy_url
+                    .as_ref()
+                    .map(Url::to_string)
+                    .unwrap_or_else(|| "(not set: no consent is asked)".into()),
+            ),
+            (
+                "SUPPORT_CONTACT",
+                self.support_contact.clone().unwrap_or_else(unset),
+            ),
+            (
+                "RETENTION_DAYS",
+                (self.retention.as_secs() / 86_400).to_string(),
+            ),
             ("ARGON2_MEMORY_KIB", self.argon2.memory_kib.to_string()),
             ("ARGON2_ITERATIONS", self.argon2.iterations.to_string()),
             ("ARGON2_PARALLELISM", self.argon2.parallelism.to_string()),
@@ -743,6 +899,16 @@ impl Config {
                 .into(),
             ),
         ]
+    }
+}
+
+/// Whether `url` points at this machine (a local Bot API server or a test fake).
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     }
 }
 
@@ -842,7 +1008,8 @@ mod tests {
         let token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
         let c = Config::from_vars(&vars(&[
             ("BOT_TOKEN", token),
-            ("API_TOKEN", "portal-token-0123456789abcdef"),
+            ("API_TOKEN", "portal-token-0123456789abcdef-0123"),
+            ("CODE_SECRET", "code-secret-fedcba9876543210-xyz"),
             (
                 "DATABASE_URL",
                 "postgres://kabinet:s3cret@db.example.kz/kabinet",
@@ -852,6 +1019,12 @@ mod tests {
         let shown = format!("{:?} {:?}", c, c.describe());
         assert!(!shown.contains("AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"));
         assert!(!shown.contains("0123456789abcdef"));
+        assert!(!shown.contains("fedcba9876543210"));
+        // A key made for the process when CODE_SECRET is unset never prints either.
+        let generated = Config::from_vars(&vars(&[])).unwrap();
+        let key = generated.code_secret.secret.expose().to_owned();
+        let shown = format!("{:?} {:?}", generated, generated.describe());
+        assert!(!shown.contains(&key));
         assert!(!shown.contains("s3cret"));
         assert!(
             c.describe()

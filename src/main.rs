@@ -32,6 +32,8 @@ enum Command {
     },
     /// Print the effective configuration (secrets masked), or what is wrong with it.
     CheckConfig,
+    /// Print a new random secret for CODE_SECRET or API_TOKEN (64 hexadecimal digits).
+    Secret,
     /// The whole bot with demo data in this terminal: no token, no network.
     Demo {
         /// The language of the demo parent's Telegram (kk or ru).
@@ -70,6 +72,10 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::CheckConfig => check_config(&config),
+            Command::Secret => {
+                println!("{}", kabinet::config::new_secret());
+                Ok(ExitCode::SUCCESS)
+            }
             Command::Migrate => migrate(&config).await,
             Command::Import { file } => import(&config, &file).await,
             Command::Run => run(&config).await,
@@ -106,11 +112,15 @@ async fn demo(config: &Config, lang: &str) -> anyhow::Result<ExitCode> {
 
 /// The bot against Telegram (or `TELEGRAM_API_URL`), until Ctrl-C or SIGTERM.
 async fn run(config: &Config) -> anyhow::Result<ExitCode> {
-    let Some(token) = config.bot_token.clone() else {
-        eprintln!("kabinet: the configuration has 1 problem(s):");
+    let refusals = config.refusals_for_run();
+    let Some(token) = config.bot_token.clone().filter(|_| refusals.is_empty()) else {
         eprintln!(
-            "BOT_TOKEN: is missing (kabinet run needs it); accepted: the token from @BotFather"
+            "kabinet: the configuration has {} problem(s):",
+            refusals.len()
         );
+        for refusal in &refusals {
+            eprintln!("{refusal}");
+        }
         return Ok(ExitCode::from(EXIT_CONFIG));
     };
     let storage = connect(config).await?;
@@ -136,6 +146,13 @@ fn check_config(config: &Config) -> anyhow::Result<ExitCode> {
     println!("The configuration is valid. Effective values (secrets masked):");
     for (key, value) in config.describe() {
         println!("{key}={value}");
+    }
+    let refusals = config.refusals_for_run();
+    if !refusals.is_empty() {
+        println!("`kabinet run` would refuse to start:");
+        for refusal in refusals {
+            println!("{refusal}");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -72,7 +72,7 @@ fn check_config_prints_the_effective_values_with_secrets_masked() {
         &["check-config"],
         &[
             ("BOT_TOKEN", token),
-            ("API_TOKEN", "portal-secret-0123456789"),
+            ("API_TOKEN", "portal-secret-0123456789-0123456789"),
             (
                 "DATABASE_URL",
                 "postgres://kabinet:pa55word@db.example.kz/kabinet",
@@ -149,7 +149,7 @@ fn migrate_creates_the_sqlite_database_and_is_repeatable() {
         let out = kabinet(dir.path(), &["migrate"], &[]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         assert!(
-            text(&out.stdout).contains("is up to date (2 migration(s) applied)"),
+            text(&out.stdout).contains("is up to date (3 migration(s) applied)"),
             "{}",
             text(&out.stdout)
         );
@@ -273,15 +273,85 @@ fn a_large_import_shows_its_progress_and_a_summary() {
 }
 
 #[test]
-fn run_needs_a_bot_token() {
+fn run_needs_a_bot_token_a_code_secret_and_a_real_sms_gateway() {
     let dir = tempfile::tempdir().unwrap();
     let out = kabinet(dir.path(), &["run"], &[]);
     assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    for problem in [
+        "BOT_TOKEN: is missing",
+        "CODE_SECRET: is missing",
+        // The default `log` provider against the real Telegram: codes would reach the log.
+        "SMS_PROVIDER: is log",
+    ] {
+        assert!(err.contains(problem), "{problem} in {err}");
+    }
+    // check-config says the same, as a warning.
+    let check = kabinet(dir.path(), &["check-config"], &[]);
+    assert_eq!(check.status.code(), Some(0));
+    let said = text(&check.stdout);
     assert!(
-        text(&out.stderr).contains("BOT_TOKEN: is missing"),
-        "{}",
-        text(&out.stderr)
+        said.contains("`kabinet run` would refuse to start:"),
+        "{said}"
     );
+    assert!(said.contains("CODE_SECRET: is missing"), "{said}");
+    // The log provider is fine against a Bot API on this machine.
+    let local = kabinet(
+        dir.path(),
+        &["check-config"],
+        &[
+            ("BOT_TOKEN", "7012345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"),
+            ("CODE_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("TELEGRAM_API_URL", "http://127.0.0.1:8081"),
+        ],
+    );
+    assert!(
+        !text(&local.stdout).contains("would refuse"),
+        "{}",
+        text(&local.stdout)
+    );
+}
+
+#[test]
+fn weak_secrets_and_hashes_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = kabinet(
+        dir.path(),
+        &["check-config"],
+        &[
+            ("API_TOKEN", "sixteen-chars-xx"),
+            ("CODE_SECRET", "short"),
+            ("ARGON2_MEMORY_KIB", "1024"),
+            ("ARGON2_ITERATIONS", "1"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    for problem in [
+        "API_TOKEN: is too short",
+        "CODE_SECRET: is too short",
+        "ARGON2_MEMORY_KIB: 1024 KiB with 1 pass(es) is below OWASP's minimum",
+    ] {
+        assert!(err.contains(problem), "{problem} in {err}");
+    }
+    // OWASP's other pairs are accepted: less memory, more passes.
+    let ok = kabinet(
+        dir.path(),
+        &["check-config"],
+        &[("ARGON2_MEMORY_KIB", "12288"), ("ARGON2_ITERATIONS", "3")],
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+}
+
+#[test]
+fn secret_prints_a_fresh_random_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = text(&kabinet(dir.path(), &["secret"], &[]).stdout);
+    let second = text(&kabinet(dir.path(), &["secret"], &[]).stdout);
+    let first = first.trim();
+    assert_eq!(first.len(), 64, "{first}");
+    assert!(first.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_ne!(first, second.trim());
 }
 
 /// `kabinet run` against the simulator: it registers its commands, answers a parent, and
@@ -297,6 +367,7 @@ async fn run_serves_and_stops_gracefully_on_sigterm() {
         .env_clear()
         .env("BOT_TOKEN", TOKEN)
         .env("TELEGRAM_API_URL", sim.api_url().as_str())
+        .env("CODE_SECRET", "code-secret-for-this-test-0123456789")
         .env("RUST_LOG", "info")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped());

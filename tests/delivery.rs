@@ -316,6 +316,7 @@ fn spawn_kabinet(sim: &Simulator, db: &TestDb, dir: &std::path::Path) -> std::pr
         .env("BOT_TOKEN", kabinet::sim::TOKEN)
         .env("TELEGRAM_API_URL", sim.api_url().as_str())
         .env("DATABASE_URL", &db.url)
+        .env("CODE_SECRET", "code-secret-for-this-test-0123456789")
         .env("RUST_LOG", "warn")
         .env_remove("API_TOKEN")
         .stdout(std::process::Stdio::null())

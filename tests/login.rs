@@ -314,13 +314,25 @@ async fn wrong_expired_and_exhausted_codes(t: &mut TestBot) {
     );
 }
 
-/// Moves every code's times an hour into the past.
+/// Moves every code's times an hour into the past (the pause before another code passes
+/// with them).
 async fn expire_codes(t: &TestBot) {
     let past = common::sql_time(
         t.storage(),
         kabinet::clock::now() - chrono::Duration::hours(1),
     );
     let sql = format!("UPDATE otp_codes SET created_at = {past}, expires_at = {past}");
+    t.storage().execute_raw(&sql).await.unwrap();
+    let_the_resend_pause_pass(t).await;
+}
+
+/// Moves the last code sent to every cabinet an hour back: another may go now.
+async fn let_the_resend_pause_pass(t: &TestBot) {
+    let past = common::sql_time(
+        t.storage(),
+        kabinet::clock::now() - chrono::Duration::hours(1),
+    );
+    let sql = format!("UPDATE cabinets SET last_code_at = {past} WHERE last_code_at IS NOT NULL");
     t.storage().execute_raw(&sql).await.unwrap();
 }
 
@@ -417,13 +429,26 @@ async fn lockout_and_its_end(t: &mut TestBot) {
     );
     let locked = say(&mut chat, "тағы да бұрыс").await;
     assert!(
-        locked.text.contains("Кабинет ") && locked.text.contains("дейін құлыпталды."),
+        locked
+            .text
+            .contains("кабинет уақытша бұғатталды. Қайта кіру: "),
         "{}",
         locked.text
     );
+    assert!(
+        locked.text.contains("«Құпиясөзді ұмыттыңыз ба?»"),
+        "how to lift it now: {}",
+        locked.text
+    );
+    // The parent is told by SMS, in one segment.
+    let sms = t.sms.lock().unwrap().last().cloned().unwrap();
+    assert!(
+        sms.contains("Қате құпиясөздерден кабинет бұғатталды. Қайта кіру: "),
+        "{sms}"
+    );
     let still = say(&mut chat, PASSWORD).await;
     assert!(
-        still.text.contains("дейін құлыпталды."),
+        still.text.contains("кабинет уақытша бұғатталды."),
         "even the right password waits: {}",
         still.text
     );
@@ -436,6 +461,17 @@ async fn lockout_and_its_end(t: &mut TestBot) {
         .execute_raw(&format!("UPDATE cabinets SET locked_until = {past}"))
         .await
         .unwrap();
+    // So does the window of this account's wrong passwords (as long as a lock).
+    let window_ago = common::sql_time(
+        t.storage(),
+        kabinet::clock::now() - chrono::Duration::minutes(16),
+    );
+    t.storage()
+        .execute_raw(&format!(
+            "UPDATE rate_limits SET window_start = {window_ago}"
+        ))
+        .await
+        .unwrap();
     assert!(
         say(&mut chat, PASSWORD)
             .await
@@ -444,10 +480,17 @@ async fn lockout_and_its_end(t: &mut TestBot) {
     );
     let c = t
         .storage()
-        .fetch_i64("SELECT lockouts FROM cabinets WHERE failed_logins = 0 AND lockouts = 1")
+        .fetch_i64("SELECT COUNT(*) FROM cabinets WHERE failed_logins = 0 AND lockouts = 0")
         .await
         .unwrap();
-    assert_eq!(c, 1, "the lock is remembered for the doubling");
+    assert_eq!(
+        c,
+        t.storage()
+            .fetch_i64("SELECT COUNT(*) FROM cabinets")
+            .await
+            .unwrap(),
+        "a successful login forgets earlier locks: the next one does not double"
+    );
 }
 
 async fn forgot_password_ends_the_other_chats(t: &mut TestBot) {
@@ -455,6 +498,7 @@ async fn forgot_password_ends_the_other_chats(t: &mut TestBot) {
     first_login(t, &mut phone, AIGERIM, PASSWORD).await;
     let mut laptop = at_iin_prompt(t, 709, "kk", "Алматы").await;
     say(&mut laptop, AIGERIM).await;
+    let_the_resend_pause_pass(t).await;
     laptop.press("Құпиясөзді ұмыттыңыз ба?").unwrap();
     let code_screen = laptop.next().await.unwrap();
     assert!(

@@ -140,12 +140,17 @@ async fn mobizon_provider_speaks_its_api() {
         .unwrap();
     {
         let g = gateway.lock().unwrap();
-        let (key, body) = &g.received[0];
-        assert_eq!(key.as_deref(), Some("kz-key-1"));
+        let (key_in_url, body) = &g.received[0];
+        assert_eq!(
+            key_in_url.as_deref(),
+            None,
+            "the key never travels in the URL"
+        );
         let form: std::collections::HashMap<String, String> =
             url::form_urlencoded::parse(body.as_bytes())
                 .into_owned()
                 .collect();
+        assert_eq!(form["apiKey"], "kz-key-1", "the key travels in the body");
         assert_eq!(form["recipient"], "77011234545", "digits only");
         assert_eq!(form["text"], "Личный кабинет: код 654321");
     }
@@ -158,6 +163,19 @@ async fn mobizon_provider_speaks_its_api() {
         sms.send(&phone(), "x").await,
         Err(SmsError::Refused(_))
     ));
+}
+
+#[tokio::test]
+async fn a_gateway_error_never_carries_the_key() {
+    // A closed port: the transport error is all there is to say.
+    let url = url::Url::parse("http://127.0.0.1:9/sms").unwrap();
+    let sms = SmsSender::from_config(&SmsConfig::Mobizon {
+        api_url: url,
+        api_key: Secret::new("kz-secret-key-never-logged"),
+    });
+    let error = sms.send(&phone(), "x").await.unwrap_err().to_string();
+    assert!(!error.contains("kz-secret-key"), "{error}");
+    assert!(!error.contains("127.0.0.1"), "no URL in the error: {error}");
 }
 
 #[tokio::test]

@@ -8,7 +8,10 @@ use kabinet::domain::{
     ApplicationKind, ApplicationStatus, AttendanceStatus, Channel, EventKind, Iin, Language,
     LocalityCode, OtpPurpose, PortalId, ReferralStatus,
 };
-use kabinet::storage::{SessionEnd, StatusChange, StatusChangeOutcome, Storage, StorageError};
+use kabinet::storage::{
+    CodeReservation, PasswordAttempt, SessionEnd, StatusChange, StatusChangeOutcome, Storage,
+    StorageError,
+};
 
 const AIGERIM: &str = "900315412348";
 const ERLAN: &str = "861120343215";
@@ -49,7 +52,8 @@ on_both_backends! {
     another_parents_records_stay_hidden,
     sessions_start_and_end,
     confirmation_codes,
-    lockout_doubles,
+    codes_are_paced_and_capped_per_cabinet,
+    lockout_doubles_and_decays,
     rate_limit_window,
     missing_references_are_named,
     forgetting_a_cabinet,
@@ -511,105 +515,173 @@ async fn confirmation_codes(s: Storage) {
     let cabinet = aigerims_cabinet(&s).await;
     let now = demo_now();
     let ttl = std::time::Duration::from_secs(300);
-    let first = s
-        .create_otp(
-            cabinet.id,
-            OtpPurpose::Login,
-            "+77011234545",
-            "hash-1",
-            ttl,
-            now,
-        )
-        .await
-        .unwrap();
-    let second = s
-        .create_otp(
-            cabinet.id,
-            OtpPurpose::Login,
-            "+77011234545",
-            "hash-2",
-            ttl,
-            now + Duration::seconds(61),
-        )
-        .await
-        .unwrap();
+    let code = |chat: i64, seal: &'static str, at| {
+        let s = s.clone();
+        async move {
+            s.create_otp(
+                cabinet.id,
+                chat,
+                OtpPurpose::Login,
+                "+77011234545",
+                seal,
+                ttl,
+                at,
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let first = code(10, "seal-1", now).await;
+    let second = code(10, "seal-2", now + Duration::seconds(61)).await;
+    let strangers = code(11, "seal-3", now + Duration::seconds(62)).await;
     let latest = s
-        .latest_otp(cabinet.id, OtpPurpose::Login)
+        .latest_otp(cabinet.id, 10, OtpPurpose::Login)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((latest.id, latest.code_hash.as_str()), (second, "hash-2"));
+    assert_eq!((latest.id, latest.code_hash.as_str()), (second, "seal-2"));
     assert_eq!(latest.expires_at, now + Duration::seconds(361));
     assert!(
         !s.consume_otp(first, now).await.unwrap(),
-        "a newer code voids the older one"
+        "a newer code of the chat voids its older one"
     );
-    assert_eq!(s.record_otp_attempt(second).await.unwrap(), 1);
-    assert_eq!(s.record_otp_attempt(second).await.unwrap(), 2);
-    assert!(s.consume_otp(second, now).await.unwrap());
+    let at = now + Duration::seconds(70);
+    let attempt = s
+        .reserve_code_attempt(cabinet.id, 10, OtpPurpose::Login, 2, at)
+        .await
+        .unwrap()
+        .expect("the chat's live code");
+    assert_eq!((attempt.id, attempt.attempts), (second, 1));
+    assert_eq!(
+        s.reserve_code_attempt(cabinet.id, 10, OtpPurpose::Login, 2, at)
+            .await
+            .unwrap()
+            .map(|o| o.attempts),
+        Some(2)
+    );
+    assert_eq!(
+        s.reserve_code_attempt(cabinet.id, 10, OtpPurpose::Login, 2, at)
+            .await
+            .unwrap(),
+        None,
+        "out of attempts"
+    );
+    // Another chat's code is its own: the stranger's request left the parent's alone.
+    assert!(s.consume_otp(second, at).await.unwrap());
     assert!(
-        !s.consume_otp(second, now).await.unwrap(),
+        !s.consume_otp(second, at).await.unwrap(),
         "a code is good once"
     );
+    let theirs = s
+        .reserve_code_attempt(cabinet.id, 11, OtpPurpose::Login, 5, at)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(theirs.id, strangers);
     assert_eq!(
-        s.otps_sent_since(cabinet.id, now - Duration::hours(24))
-            .await
-            .unwrap(),
-        2
-    );
-    assert_eq!(
-        s.otps_sent_since(cabinet.id, now + Duration::seconds(1))
-            .await
-            .unwrap(),
-        1
+        s.reserve_code_attempt(
+            cabinet.id,
+            11,
+            OtpPurpose::Login,
+            5,
+            now + Duration::hours(1)
+        )
+        .await
+        .unwrap(),
+        None,
+        "expired"
     );
 }
 
-async fn lockout_doubles(s: Storage) {
+async fn codes_are_paced_and_capped_per_cabinet(s: Storage) {
     demo(&s).await;
     let cabinet = aigerims_cabinet(&s).await;
     let now = demo_now();
-    let lock = std::time::Duration::from_secs(15 * 60);
-    for n in 1..=4 {
-        let f = s
-            .record_login_failure(cabinet.id, 5, lock, now)
-            .await
-            .unwrap();
-        assert_eq!((f.failures, f.locked_until), (n, None));
-    }
-    let fifth = s
-        .record_login_failure(cabinet.id, 5, lock, now)
-        .await
-        .unwrap();
-    assert_eq!(fifth.locked_until, Some(now + Duration::minutes(15)));
-    for _ in 0..4 {
-        s.record_login_failure(cabinet.id, 5, lock, now)
-            .await
-            .unwrap();
-    }
-    let again = s
-        .record_login_failure(cabinet.id, 5, lock, now)
-        .await
-        .unwrap();
+    let pause = std::time::Duration::from_secs(60);
+    let reserve = |at| s.reserve_code(cabinet.id, pause, 3, at);
+    assert_eq!(reserve(now).await.unwrap(), CodeReservation::Granted);
     assert_eq!(
-        again.locked_until,
-        Some(now + Duration::minutes(30)),
-        "doubled on repeat"
+        reserve(now + Duration::seconds(30)).await.unwrap(),
+        CodeReservation::WaitUntil(now + Duration::seconds(60))
     );
+    assert_eq!(
+        reserve(now + Duration::seconds(60)).await.unwrap(),
+        CodeReservation::Granted
+    );
+    assert_eq!(
+        reserve(now + Duration::seconds(120)).await.unwrap(),
+        CodeReservation::Granted
+    );
+    assert_eq!(
+        reserve(now + Duration::seconds(180)).await.unwrap(),
+        CodeReservation::DailyLimit
+    );
+    assert_eq!(
+        reserve(now + Duration::hours(24)).await.unwrap(),
+        CodeReservation::Granted,
+        "a new day"
+    );
+}
+
+/// A password attempt for Aigerim's cabinet: `Some(locks_until)` when it was checked.
+async fn attempt(s: &Storage, cabinet: i64, at: chrono::DateTime<chrono::Utc>) -> PasswordAttempt {
+    s.reserve_password_attempt(cabinet, 5, std::time::Duration::from_secs(15 * 60), at)
+        .await
+        .unwrap()
+}
+
+async fn lockout_doubles_and_decays(s: Storage) {
+    demo(&s).await;
+    let cabinet = aigerims_cabinet(&s).await;
+    s.set_password_hash(cabinet.id, "$argon2id$stub", demo_now())
+        .await
+        .unwrap();
+    let now = demo_now();
+    for n in 1..=4 {
+        let a = attempt(&s, cabinet.id, now).await;
+        assert!(
+            matches!(a, PasswordAttempt::Check { failures, locks_until: None, .. } if failures == n),
+            "{a:?}"
+        );
+    }
+    let fifth = attempt(&s, cabinet.id, now).await;
+    assert!(
+        matches!(fifth, PasswordAttempt::Check { locks_until: Some(u), .. } if u == now + Duration::minutes(15)),
+        "{fifth:?}"
+    );
+    assert_eq!(
+        attempt(&s, cabinet.id, now + Duration::minutes(14)).await,
+        PasswordAttempt::Locked(now + Duration::minutes(15)),
+        "nothing is checked while locked"
+    );
+    let later = now + Duration::minutes(15);
+    for _ in 0..4 {
+        attempt(&s, cabinet.id, later).await;
+    }
+    let again = attempt(&s, cabinet.id, later).await;
+    assert!(
+        matches!(again, PasswordAttempt::Check { locks_until: Some(u), .. } if u == later + Duration::minutes(30)),
+        "doubled on repeat: {again:?}"
+    );
+    // The parent proves the phone by SMS and sets a new password: the lock is lifted and
+    // forgotten.
+    s.set_password_hash(cabinet.id, "$argon2id$new", later)
+        .await
+        .unwrap();
+    let c = s.cabinet(cabinet.id).await.unwrap().unwrap();
+    assert_eq!((c.failed_logins, c.locked_until, c.lockouts), (0, None, 0));
+    // A right password after wrong ones: the count and the doubling start again.
+    for _ in 0..5 {
+        attempt(&s, cabinet.id, later).await;
+    }
+    let after_lock = later + Duration::minutes(15);
+    assert!(matches!(
+        attempt(&s, cabinet.id, after_lock).await,
+        PasswordAttempt::Check { .. }
+    ));
     s.record_login_success(cabinet.id).await.unwrap();
     let c = s.cabinet(cabinet.id).await.unwrap().unwrap();
-    assert_eq!((c.failed_logins, c.locked_until, c.lockouts), (0, None, 2));
-    s.set_password_hash(cabinet.id, "$argon2id$stub", now)
-        .await
-        .unwrap();
-    assert!(
-        s.cabinet(cabinet.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .password_hash
-            .is_some()
-    );
+    assert_eq!((c.failed_logins, c.locked_until, c.lockouts), (0, None, 0));
 }
 
 async fn rate_limit_window(s: Storage) {

@@ -150,7 +150,13 @@ async fn handle_command(
             Some(deps.loc.text(ctx.lang, "cancelled"))
         }
         Command::Cancel => Some(deps.loc.text(ctx.lang, "cancel-nothing")),
-        Command::Help => Some(deps.loc.text(ctx.lang, "help")),
+        Command::Help => {
+            let help = deps.loc.text(ctx.lang, "help");
+            Some(match super::login::support_line(&deps, &ctx) {
+                Some(support) => format!("{help}\n\n{support}"),
+                None => help,
+            })
+        }
     };
     respond(&bot, &deps, &mut ctx, note, Show::New).await
 }

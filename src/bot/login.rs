@@ -5,14 +5,13 @@
 //! reads above the next screen. Secrets never reach the dialogue or the logs: the password's
 //! first entry is kept only as its hash, codes only as hashes in the database.
 
-use chrono::Duration;
 use fluent_bundle::FluentValue;
 
 use super::state::State;
 use super::{BotError, ChatCtx, Deps};
-use crate::auth::{new_code, parse_code};
+use crate::auth::{CodeOwner, new_code, parse_code};
 use crate::domain::{Iin, LocalityCode, OtpPurpose, Password, Phone};
-use crate::storage::{Cabinet, SessionEnd};
+use crate::storage::{Cabinet, CodeReservation, PasswordAttempt, SessionEnd};
 
 type Note = Result<Option<String>, BotError>;
 
@@ -27,10 +26,6 @@ fn text_with(
     args: &[(&str, FluentValue<'_>)],
 ) -> Option<String> {
     Some(deps.loc.format(ctx.lang, id, args))
-}
-
-fn std_to_chrono(d: std::time::Duration) -> Duration {
-    Duration::from_std(d).unwrap_or(Duration::MAX)
 }
 
 /// The IIN typed at the prompt.
@@ -95,8 +90,7 @@ pub async fn on_iin(deps: &Deps, ctx: &mut ChatCtx, user_id: i64, input: &str) -
 
 fn locked_note(deps: &Deps, ctx: &ChatCtx, cabinet: &Cabinet) -> Option<String> {
     let until = cabinet.locked_until.filter(|u| *u > ctx.now)?;
-    let until = deps.loc.date_time(ctx.lang, until, deps.config.timezone);
-    text_with(deps, ctx, "locked", &[("until", until.into())])
+    Some(locked_text(deps, ctx, until))
 }
 
 /// Sends a new code for `purpose` to the cabinet's phone, keeping the resend pause and the
@@ -111,7 +105,7 @@ pub async fn send_code(
 }
 
 /// Like [`send_code`], to `to` instead of the phone on file (a new main phone is confirmed
-/// on itself).
+/// on itself). The code belongs to this chat: no other chat can enter it.
 pub async fn send_code_to(
     deps: &Deps,
     ctx: &mut ChatCtx,
@@ -124,24 +118,24 @@ pub async fn send_code_to(
         cabinet: cabinet.id,
         purpose,
     };
-    let last = deps.storage.latest_otp(cabinet.id, purpose).await?;
-    let live = last
-        .as_ref()
-        .filter(|l| l.consumed_at.is_none() && l.expires_at > ctx.now);
-    // The daily cap first: waiting a minute would not help.
-    let sent_today = deps
+    let reservation = deps
         .storage
-        .otps_sent_since(cabinet.id, ctx.now - Duration::hours(24))
+        .reserve_code(cabinet.id, otp.resend_after, otp.daily_limit, ctx.now)
         .await?;
-    if sent_today >= i64::from(otp.daily_limit) {
-        if live.is_none() {
-            ctx.dialogue.state = State::LocalityChosen;
+    match reservation {
+        CodeReservation::Granted => {}
+        CodeReservation::DailyLimit => {
+            let live = deps
+                .storage
+                .latest_otp(cabinet.id, ctx.chat_id, purpose)
+                .await?
+                .is_some_and(|l| l.consumed_at.is_none() && l.expires_at > ctx.now);
+            if !live {
+                ctx.dialogue.state = State::LocalityChosen;
+            }
+            return Ok(with_support(deps, ctx, "code-daily-limit"));
         }
-        return Ok(text(deps, ctx, "code-daily-limit"));
-    }
-    if let Some(live) = live {
-        let ready_at = live.created_at + std_to_chrono(otp.resend_after);
-        if ready_at > ctx.now {
+        CodeReservation::WaitUntil(ready_at) => {
             let seconds = (ready_at - ctx.now).num_seconds().max(1);
             return Ok(text_with(
                 deps,
@@ -158,9 +152,21 @@ pub async fn send_code_to(
         .into());
     };
     let code = new_code();
-    let hash = deps.hasher.hash_code(&code).await?;
+    let owner = CodeOwner {
+        cabinet: cabinet.id,
+        chat: ctx.chat_id,
+        purpose,
+    };
     deps.storage
-        .create_otp(cabinet.id, purpose, phone.as_str(), &hash, otp.ttl, ctx.now)
+        .create_otp(
+            cabinet.id,
+            ctx.chat_id,
+            purpose,
+            phone.as_str(),
+            &deps.seal.seal(owner, &code),
+            otp.ttl,
+            ctx.now,
+        )
         .await?;
     let sms = deps
         .loc
@@ -173,7 +179,7 @@ pub async fn send_code_to(
     Ok(None)
 }
 
-/// A code typed at the code prompt.
+/// A code typed at the code prompt. The attempt is counted before the code is checked.
 pub async fn on_code(
     deps: &Deps,
     ctx: &mut ChatCtx,
@@ -181,20 +187,39 @@ pub async fn on_code(
     purpose: OtpPurpose,
     input: &str,
 ) -> Note {
-    let max = i64::from(deps.config.otp.max_attempts);
-    let Some(otp) = deps.storage.latest_otp(cabinet, purpose).await? else {
-        return Ok(text(deps, ctx, "code-expired"));
-    };
-    if otp.consumed_at.is_some() || otp.expires_at <= ctx.now {
-        return Ok(text(deps, ctx, "code-expired"));
-    }
-    if otp.attempts >= max {
-        return Ok(text(deps, ctx, "code-too-many"));
-    }
+    let max = deps.config.otp.max_attempts;
     let Some(code) = parse_code(input) else {
         return Ok(text(deps, ctx, "code-format"));
     };
-    if deps.hasher.verify_code(&code, &otp.code_hash).await? {
+    let reserved = deps
+        .storage
+        .reserve_code_attempt(cabinet, ctx.chat_id, purpose, max, ctx.now)
+        .await?;
+    let Some(otp) = reserved else {
+        // Used, expired, or out of attempts: say which.
+        let latest = deps
+            .storage
+            .latest_otp(cabinet, ctx.chat_id, purpose)
+            .await?;
+        let spent = latest.is_some_and(|l| {
+            l.consumed_at.is_none() && l.expires_at > ctx.now && l.attempts >= i64::from(max)
+        });
+        return Ok(text(
+            deps,
+            ctx,
+            if spent {
+                "code-too-many"
+            } else {
+                "code-expired"
+            },
+        ));
+    };
+    let owner = CodeOwner {
+        cabinet,
+        chat: ctx.chat_id,
+        purpose,
+    };
+    if deps.seal.opens(owner, &code, &otp.code_hash) {
         if !deps.storage.consume_otp(otp.id, ctx.now).await? {
             return Ok(text(deps, ctx, "code-expired"));
         }
@@ -209,8 +234,7 @@ pub async fn on_code(
         ctx.dialogue.state = State::NewPassword { cabinet, purpose };
         return Ok(None);
     }
-    let attempts = deps.storage.record_otp_attempt(otp.id).await?;
-    let left = (max - attempts).max(0);
+    let left = (i64::from(max) - otp.attempts).max(0);
     if left == 0 {
         return Ok(text(deps, ctx, "code-too-many"));
     }
@@ -310,43 +334,188 @@ pub async fn on_repeat_password(
         )
         .await?;
     tracing::info!(cabinet, purpose = %purpose, other_sessions_ended = ended, "password set");
+    // The phone (or the old password) was proved: this account's wrong guesses are forgiven.
+    deps.storage
+        .rate_limit_clear(&user_password_bucket(ctx))
+        .await?;
     log_in(deps, ctx, cabinet).await?;
     Ok(text(deps, ctx, "password-set"))
 }
 
-/// The cabinet whose password is about to be checked; `Err(note)` when it is gone (the
-/// dialogue goes back to the start) or locked (the note says until when).
-async fn cabinet_to_check(
+/// How a password attempt went.
+enum PasswordCheck {
+    /// Right: the cabinet's record, as it was.
+    Right,
+    /// The cabinet has no password yet (a first login that did not finish).
+    NoPassword(Cabinet),
+    /// Wrong, locked, or refused: what to tell the parent, and whether the cabinet is
+    /// locked now.
+    Refused { note: String, locked: bool },
+    /// The cabinet is gone.
+    Gone,
+}
+
+/// The wrong passwords a Telegram user may try across all cabinets in one
+/// `LOCKOUT_MINUTES`: as many as lock one cabinet, so one account cannot lock many.
+fn user_password_bucket(ctx: &ChatCtx) -> String {
+    format!("password:{}", ctx.chat_id)
+}
+
+/// Checks a password for `cabinet`, counting the attempt before the check, per cabinet
+/// (the lock) and per Telegram user.
+async fn check_password(
     deps: &Deps,
     ctx: &mut ChatCtx,
     cabinet: i64,
-) -> Result<Result<Cabinet, Option<String>>, BotError> {
+    input: &str,
+) -> Result<PasswordCheck, BotError> {
+    let login = deps.config.login;
     let Some(record) = deps.storage.cabinet(cabinet).await? else {
-        ctx.dialogue.state = State::LocalityChosen;
-        return Ok(Err(None));
+        return Ok(PasswordCheck::Gone);
     };
-    match locked_note(deps, ctx, &record) {
-        Some(note) => Ok(Err(Some(note))),
-        None => Ok(Ok(record)),
+    if record.password_hash.is_none() {
+        return Ok(PasswordCheck::NoPassword(record));
     }
+    // A locked cabinet says so (and how to lift it) before anything is counted; the
+    // reservation below checks the lock again, atomically.
+    if let Some(note) = locked_note(deps, ctx, &record) {
+        return Ok(PasswordCheck::Refused { note, locked: true });
+    }
+    let bucket = user_password_bucket(ctx);
+    if !deps
+        .storage
+        .rate_limit_hit(&bucket, login.max_failures, login.lockout, ctx.now)
+        .await?
+    {
+        let minutes = (login.lockout.as_secs() / 60) as i64;
+        let note = deps.loc.format(
+            ctx.lang,
+            "password-attempts-limited",
+            &[("minutes", minutes.into())],
+        );
+        return Ok(PasswordCheck::Refused {
+            note,
+            locked: false,
+        });
+    }
+    let attempt = deps
+        .storage
+        .reserve_password_attempt(cabinet, login.max_failures, login.lockout, ctx.now)
+        .await?;
+    let (stored, failures, locks_until) = match attempt {
+        PasswordAttempt::Locked(until) => {
+            return Ok(PasswordCheck::Refused {
+                note: locked_text(deps, ctx, until),
+                locked: true,
+            });
+        }
+        PasswordAttempt::Check {
+            hash: None,
+            locks_until: None,
+            ..
+        } => return Ok(PasswordCheck::NoPassword(record)),
+        PasswordAttempt::Check {
+            hash,
+            failures,
+            locks_until,
+        } => (hash.unwrap_or_default(), failures, locks_until),
+    };
+    if deps.hasher.verify_password(input, &stored).await? {
+        deps.storage.record_login_success(cabinet).await?;
+        deps.storage.rate_limit_refund(&bucket).await?;
+        return Ok(PasswordCheck::Right);
+    }
+    deps.metrics.login(false);
+    tracing::info!(
+        cabinet,
+        failures,
+        locked = locks_until.is_some(),
+        "wrong password"
+    );
+    let note = match locks_until {
+        Some(until) => {
+            tell_parent_of_lock(deps, &record, until).await;
+            locked_text(deps, ctx, until)
+        }
+        None => {
+            let left = (i64::from(login.max_failures) - failures).max(1);
+            deps.loc
+                .format(ctx.lang, "password-wrong", &[("left", left.into())])
+        }
+    };
+    Ok(PasswordCheck::Refused {
+        note,
+        locked: locks_until.is_some(),
+    })
+}
+
+/// Each lock is told to the parent by SMS, so a parent whose cabinet a stranger locked
+/// learns it, and how to lift it («Forgot password?»).
+async fn tell_parent_of_lock(deps: &Deps, cabinet: &Cabinet, until: chrono::DateTime<chrono::Utc>) {
+    let Ok(phone) = Phone::parse(&cabinet.phone) else {
+        return;
+    };
+    // The time alone keeps the SMS to one segment.
+    let until = until
+        .with_timezone(&deps.config.timezone)
+        .format("%H:%M")
+        .to_string();
+    let text = deps
+        .loc
+        .format(cabinet.language, "sms-locked", &[("until", until.into())]);
+    if let Err(e) = deps.sms.send(&phone, &text).await {
+        tracing::warn!(
+            cabinet = cabinet.id,
+            "the SMS about a lock did not go out: {e}"
+        );
+    }
+}
+
+fn locked_text(deps: &Deps, ctx: &ChatCtx, until: chrono::DateTime<chrono::Utc>) -> String {
+    let until = deps.loc.date_time(ctx.lang, until, deps.config.timezone);
+    let note = deps
+        .loc
+        .format(ctx.lang, "locked", &[("until", until.into())]);
+    match support_line(deps, ctx) {
+        Some(support) => format!("{note}\n{support}"),
+        None => note,
+    }
+}
+
+/// «Questions: …» with `SUPPORT_CONTACT`, where a parent cannot go on alone.
+pub fn support_line(deps: &Deps, ctx: &ChatCtx) -> Option<String> {
+    let contact = deps.config.support_contact.as_deref()?;
+    Some(deps.loc.format(
+        ctx.lang,
+        "support-contact",
+        &[("contact", teloxide::utils::html::escape(contact).into())],
+    ))
+}
+
+/// The text `id`, with the support line under it when `SUPPORT_CONTACT` is set.
+fn with_support(deps: &Deps, ctx: &ChatCtx, id: &str) -> Option<String> {
+    let text = deps.loc.text(ctx.lang, id);
+    Some(match support_line(deps, ctx) {
+        Some(support) => format!("{text}\n{support}"),
+        None => text,
+    })
 }
 
 /// A returning parent's password.
 pub async fn on_password(deps: &Deps, ctx: &mut ChatCtx, cabinet: i64, input: &str) -> Note {
-    let record = match cabinet_to_check(deps, ctx, cabinet).await? {
-        Ok(record) => record,
-        Err(note) => return Ok(note),
-    };
-    let Some(stored) = record.password_hash.as_deref() else {
-        return send_code(deps, ctx, &record, OtpPurpose::Login).await;
-    };
-    if deps.hasher.verify_password(input, stored).await? {
-        deps.storage.record_login_success(cabinet).await?;
-        log_in(deps, ctx, cabinet).await?;
-        tracing::info!(cabinet, "logged in");
-        return Ok(None);
+    match check_password(deps, ctx, cabinet, input).await? {
+        PasswordCheck::Right => {
+            log_in(deps, ctx, cabinet).await?;
+            tracing::info!(cabinet, "logged in");
+            Ok(None)
+        }
+        PasswordCheck::NoPassword(record) => send_code(deps, ctx, &record, OtpPurpose::Login).await,
+        PasswordCheck::Refused { note, .. } => Ok(Some(note)),
+        PasswordCheck::Gone => {
+            ctx.dialogue.state = State::LocalityChosen;
+            Ok(None)
+        }
     }
-    Ok(Some(wrong_password(deps, ctx, cabinet).await?.0))
 }
 
 async fn log_in(deps: &Deps, ctx: &mut ChatCtx, cabinet: i64) -> Result<(), BotError> {
@@ -388,7 +557,11 @@ pub async fn resend_code(
         ctx.dialogue.state = State::LocalityChosen;
         return Ok(None);
     };
-    let to = match deps.storage.latest_otp(cabinet, purpose).await? {
+    let to = match deps
+        .storage
+        .latest_otp(cabinet, ctx.chat_id, purpose)
+        .await?
+    {
         Some(last) if purpose == OtpPurpose::PhoneChange => Phone::parse(&last.phone).ok(),
         _ => None,
     };
@@ -411,74 +584,31 @@ pub async fn log_out(deps: &Deps, ctx: &mut ChatCtx) -> Note {
 
 /// Settings, «change password»: the current password first.
 pub async fn on_old_password(deps: &Deps, ctx: &mut ChatCtx, cabinet: i64, input: &str) -> Note {
-    let record = match cabinet_to_check(deps, ctx, cabinet).await? {
-        Ok(record) => record,
-        Err(note) => return Ok(note),
-    };
-    let Some(stored) = record.password_hash.as_deref() else {
-        ctx.dialogue.state = State::NewPassword {
-            cabinet,
-            purpose: OtpPurpose::Reset,
-        };
-        return Ok(None);
-    };
-    if deps.hasher.verify_password(input, stored).await? {
-        deps.storage.record_login_success(cabinet).await?;
-        ctx.dialogue.state = State::NewPassword {
-            cabinet,
-            purpose: OtpPurpose::Reset,
-        };
-        return Ok(None);
-    }
-    let (note, locked) = wrong_password(deps, ctx, cabinet).await?;
-    if locked {
-        // Locked: the session ends too, as on any other screen that needs the password.
-        deps.storage
-            .end_cabinet_sessions(cabinet, None, SessionEnd::Logout, ctx.now)
-            .await?;
-        ctx.session = None;
-        ctx.dialogue.state = State::LocalityChosen;
-    }
-    Ok(Some(note))
-}
-
-/// Counts a wrong password: the note with the tries left, or with the end of the lock it
-/// caused (`true`).
-async fn wrong_password(
-    deps: &Deps,
-    ctx: &ChatCtx,
-    cabinet: i64,
-) -> Result<(String, bool), BotError> {
-    let login = deps.config.login;
-    deps.metrics.login(false);
-    let failure = deps
-        .storage
-        .record_login_failure(cabinet, login.max_failures, login.lockout, ctx.now)
-        .await?;
-    tracing::info!(
-        cabinet,
-        failures = failure.failures,
-        locked = failure.locked_until.is_some(),
-        "wrong password"
-    );
-    Ok(match failure.locked_until {
-        Some(until) => {
-            let until = deps.loc.date_time(ctx.lang, until, deps.config.timezone);
-            (
-                deps.loc
-                    .format(ctx.lang, "locked", &[("until", until.into())]),
-                true,
-            )
+    match check_password(deps, ctx, cabinet, input).await? {
+        PasswordCheck::Right | PasswordCheck::NoPassword(_) => {
+            ctx.dialogue.state = State::NewPassword {
+                cabinet,
+                purpose: OtpPurpose::Reset,
+            };
+            Ok(None)
         }
-        None => {
-            let left = i64::from(login.max_failures) - failure.failures;
-            (
-                deps.loc
-                    .format(ctx.lang, "password-wrong", &[("left", left.into())]),
-                false,
-            )
+        PasswordCheck::Refused { note, locked } => {
+            if locked {
+                // Locked: the session ends too, as on any other screen that needs the
+                // password.
+                deps.storage
+                    .end_cabinet_sessions(cabinet, None, SessionEnd::Logout, ctx.now)
+                    .await?;
+                ctx.session = None;
+                ctx.dialogue.state = State::LocalityChosen;
+            }
+            Ok(Some(note))
         }
-    })
+        PasswordCheck::Gone => {
+            ctx.dialogue.state = State::LocalityChosen;
+            Ok(None)
+        }
+    }
 }
 
 /// Settings, «e-mail»: a new address.

@@ -23,7 +23,7 @@ use tokio::sync::watch;
 pub use context::ChatCtx;
 pub use schema::schema;
 
-use crate::auth::Hasher;
+use crate::auth::{CodeSeal, Hasher};
 use crate::config::Config;
 use crate::domain::Language;
 use crate::i18n::Localizer;
@@ -48,6 +48,8 @@ pub struct Deps {
     /// The bot's username, for texts that point to it.
     pub bot_username: Arc<str>,
     pub hasher: Hasher,
+    /// Seals confirmation codes under `CODE_SECRET`.
+    pub seal: CodeSeal,
     pub sms: SmsSender,
     pub metrics: Arc<Metrics>,
     /// Every message the bot sends waits its turn here (shared with the push sender).
@@ -226,12 +228,14 @@ pub async fn launch(
     let me = telegram.bot.get_me().await?;
     register_commands(&telegram.bot, &loc, config.default_language).await?;
     let bot_username: Arc<str> = me.username().into();
+    let seal = CodeSeal::new(config.code_secret.secret.expose());
     let deps = Deps {
         storage,
         loc,
         config,
         bot_username: bot_username.clone(),
         hasher,
+        seal,
         sms,
         metrics,
         pacer: telegram.pacer.clone(),

@@ -81,12 +81,16 @@ pub async fn render(deps: &Deps, ctx: &mut ChatCtx) -> Result<Screen, BotError> 
                     .map(|l| l.name(lang).to_owned()),
                 None => None,
             };
+            let mut text = loc.format(
+                lang,
+                "no-cabinet",
+                &[("locality", escape(&name.unwrap_or_default()).into())],
+            );
+            if let Some(support) = super::login::support_line(deps, ctx) {
+                text = format!("{text}\n\n{support}");
+            }
             Screen {
-                text: loc.format(
-                    lang,
-                    "no-cabinet",
-                    &[("locality", escape(&name.unwrap_or_default()).into())],
-                ),
+                text,
                 keyboard: InlineKeyboardMarkup::new([
                     vec![button(
                         loc.text(lang, "button-reenter-iin"),
@@ -101,7 +105,11 @@ pub async fn render(deps: &Deps, ctx: &mut ChatCtx) -> Result<Screen, BotError> 
         }
         State::EnteringCode { cabinet, purpose } => {
             // Where the newest code went: the phone on file, or a new main phone.
-            let to = match deps.storage.latest_otp(*cabinet, *purpose).await? {
+            let to = match deps
+                .storage
+                .latest_otp(*cabinet, ctx.chat_id, *purpose)
+                .await?
+            {
                 Some(last) => Some(last.phone),
                 None => deps.storage.cabinet(*cabinet).await?.map(|c| c.phone),
             };

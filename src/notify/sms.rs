@@ -1,6 +1,7 @@
 //! SMS providers behind one interface: `log` (development and the demo), a generic `http`
 //! gateway, and Mobizon. Failures are logged with the phone masked and never with the text
-//! (it may carry a code).
+//! (it may carry a code). Keys travel in headers or bodies, never in URLs, and a transport
+//! error is described without its URL: neither reaches a log or the outbox.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -99,20 +100,20 @@ impl SmsSender {
                     api_url.as_str().trim_end_matches('/')
                 );
                 with_retries(|| {
+                    // The key in the body: a URL ends up in proxies' and gateways' logs.
                     let request = client
                         .post(&url)
-                        .query(&[
-                            ("output", "json"),
-                            ("api", "v1"),
+                        .query(&[("output", "json"), ("api", "v1")])
+                        .form(&[
                             ("apiKey", api_key.as_str()),
-                        ])
-                        .form(&[("recipient", to.digits()), ("text", text)]);
+                            ("recipient", to.digits()),
+                            ("text", text),
+                        ]);
                     async move {
                         let response = send(request).await?;
-                        let body: serde_json::Value = response
-                            .json()
-                            .await
-                            .map_err(|e| Failure::Final(format!("unreadable answer: {e}")))?;
+                        let body: serde_json::Value = response.json().await.map_err(|e| {
+                            Failure::Final(format!("unreadable answer: {}", e.without_url()))
+                        })?;
                         // Mobizon: 0 is success, 100 is "accepted, in the background".
                         match body.get("code").and_then(serde_json::Value::as_i64) {
                             Some(0 | 100) => Ok(()),
@@ -140,7 +141,7 @@ async fn send(request: reqwest::RequestBuilder) -> Result<reqwest::Response, Fai
     let response = request
         .send()
         .await
-        .map_err(|e| Failure::Retry(e.to_string()))?;
+        .map_err(|e| Failure::Retry(e.without_url().to_string()))?;
     let status = response.status();
     if status.is_server_error() {
         return Err(Failure::Retry(format!("HTTP {status}")));

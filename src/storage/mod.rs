@@ -21,7 +21,7 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use crate::config::Backend;
 use crate::config::DatabaseUrl;
-pub use auth::{LoginFailure, OtpRecord};
+pub use auth::{CodeReservation, OtpRecord, PasswordAttempt};
 pub use chats::{ChatRecord, LiveSession, SessionEnd};
 pub use events::NewEvent;
 pub use models::*;

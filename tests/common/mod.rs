@@ -487,7 +487,7 @@ pub fn sql_time(storage: &Storage, at: DateTime<Utc>) -> String {
 }
 
 /// The API token the tests configure.
-pub const API_TOKEN: &str = "portal-test-token-0123456789";
+pub const API_TOKEN: &str = "portal-test-token-0123456789-abcdef";
 
 /// The portal, as a client of the integration API.
 pub struct Portal {
