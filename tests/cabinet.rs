@@ -350,6 +350,41 @@ async fn forged_and_stale_buttons_show_nothing_of_another_parent(t: &mut TestBot
 }
 
 bot_stories! {
+    buttons_forged_with_other_digits_are_answered,
+}
+
+async fn buttons_forged_with_other_digits_are_answered(t: &mut TestBot) {
+    let (mut chat, _) = logged_in(t, 807, Language::Ru, "almaty", "900315412348").await;
+    press(&mut chat, "📁 Личные дела").await;
+    let screen = chat.screen().unwrap();
+    // Not even numbers: non-ASCII, full-width and Arabic digits, on the attendance
+    // screen's own prefix. Each press is answered and nothing breaks.
+    for data in [
+        "att:0:123ж5",
+        "att:0:２０２６１１",
+        "att:١:202611",
+        "pg:１",
+        "kid:٣",
+        "app:-1",
+    ] {
+        let forged = chat.press_data(screen.message_id, data).unwrap();
+        let _ = chat.answer_of(&forged).await;
+        assert!(chat.callback_answer(&forged).is_some(), "{data} answered");
+    }
+    // The bot still serves the chat.
+    chat.send_text("/menu");
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let message = chat.next().await.unwrap();
+        if message.text.contains("Личный кабинет") && !message.text.contains("устарела")
+        {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no menu");
+    }
+}
+
+bot_stories! {
     change_password_and_email_in_settings,
     an_idle_session_ends,
 }

@@ -125,12 +125,13 @@ impl Callback {
         data
     }
 
-    /// `None` for anything Kabinet did not write.
+    /// `None` for anything Kabinet did not write. Total: any string, of any bytes, gives
+    /// an answer (a property test feeds it arbitrary strings).
     pub fn decode(data: &str) -> Option<Callback> {
         let (head, arg) = data.split_once(':').unwrap_or((data, ""));
         Some(match (head, arg) {
             ("lang", l) => Callback::Language(Language::parse(l).ok()?),
-            ("locp", p) => Callback::LocalityPage(p.parse().ok()?),
+            ("locp", p) => Callback::LocalityPage(number(p)?),
             ("loc", code) => Callback::Locality(LocalityCode::parse(code).ok()?),
             ("chloc", "") => Callback::ChangeLocality,
             ("cab", "") => Callback::Cabinet,
@@ -145,22 +146,24 @@ impl Callback {
             ("menu", "") => Callback::Menu,
             ("back", "") => Callback::Back,
             ("sec", s) => Callback::Section(Section::parse(s)?),
-            ("pg", p) => Callback::Page(p.parse().ok()?),
-            ("app", id) => Callback::OpenApplication(id.parse().ok().filter(|i| *i > 0)?),
-            ("ref", id) => Callback::OpenReferral(id.parse().ok().filter(|i| *i > 0)?),
-            ("ev", id) => Callback::OpenEvent(id.parse().ok().filter(|i| *i > 0)?),
-            ("kid", c) => Callback::OpenFile(c.parse().ok()?),
+            ("pg", p) => Callback::Page(number(p)?),
+            ("app", id) => Callback::OpenApplication(number(id).filter(|i| *i > 0)?),
+            ("ref", id) => Callback::OpenReferral(number(id).filter(|i| *i > 0)?),
+            ("ev", id) => Callback::OpenEvent(number(id).filter(|i| *i > 0)?),
+            ("kid", c) => Callback::OpenFile(number(c)?),
             ("att", rest) => {
                 let (child, ym) = rest.split_once(':')?;
-                if ym.len() != 6 {
+                // Six ASCII digits before any slicing: a multi-byte character must never
+                // meet a byte index.
+                if ym.len() != 6 || !ym.bytes().all(|b| b.is_ascii_digit()) {
                     return None;
                 }
-                let (year, month) = (ym[..4].parse().ok()?, ym[4..].parse().ok()?);
+                let (year, month) = (number(&ym[..4])?, number(&ym[4..])?);
                 if !(1..=12).contains(&month) {
                     return None;
                 }
                 Callback::Attendance {
-                    child: child.parse().ok()?,
+                    child: number(child)?,
                     year,
                     month,
                 }
@@ -172,10 +175,19 @@ impl Callback {
             ("rmmail", "") => Callback::RemoveEmail,
             ("setph", "") => Callback::ChangePhone,
             ("addph", "") => Callback::AddPhone,
-            ("rmph", i) => Callback::RemovePhone(i.parse().ok()?),
+            ("rmph", i) => Callback::RemovePhone(number(i)?),
             _ => return None,
         })
     }
+}
+
+/// A number as Kabinet writes one: ASCII digits only (no sign, no spaces, no full-width
+/// digits), and within the type.
+fn number<T: std::str::FromStr>(s: &str) -> Option<T> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
 }
 
 #[cfg(test)]
@@ -232,6 +244,14 @@ mod tests {
             "loc:Алматы",
             "cab:1",
             "app:1;drop table",
+            "att:0:123ж5",
+            "att:0:２０２６11",
+            "att:0:2026１",
+            "pg:+1",
+            "pg: 1",
+            "pg:１",
+            "app:-7",
+            "app:99999999999999999999",
             "x".repeat(64).as_str(),
         ] {
             assert_eq!(Callback::decode(forged), None, "{forged}");

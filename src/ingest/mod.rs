@@ -7,7 +7,7 @@ mod fields;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-pub use fields::{Errors, FieldError, Fields, Invalid};
+pub use fields::{Errors, FieldError, Fields, Invalid, parse_date, parse_time};
 
 use crate::domain::{
     ApplicationKind, ApplicationStatus, AttendanceStatus, Email, Iin, InstitutionKind, Language,
