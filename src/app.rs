@@ -9,6 +9,7 @@ use crate::api::{self, ApiState, RunningApi};
 use crate::bot::{self, BotError, RunningBot, Telegram};
 use crate::config::Config;
 use crate::i18n::Localizer;
+use crate::maintenance::{self, RunningMaintenance};
 use crate::metrics::Metrics;
 use crate::notify::Wake;
 use crate::notify::email::Mailer;
@@ -55,6 +56,7 @@ pub struct Kabinet {
     api: Option<RunningApi>,
     sender: RunningSender,
     reminders: RunningReminders,
+    maintenance: RunningMaintenance,
     housekeeping: tokio::task::JoinHandle<()>,
     pub metrics: Arc<Metrics>,
     /// Wakes the sender (tests queue deliveries behind the API's back).
@@ -76,6 +78,7 @@ impl Kabinet {
         self.bot.stop().await;
         self.reminders.stop().await;
         self.sender.stop().await;
+        self.maintenance.stop().await;
         self.housekeeping.abort();
     }
 }
@@ -141,6 +144,7 @@ pub async fn start(
         poke_reminders.clone(),
         wake.clone(),
     );
+    let maintenance = maintenance::start(storage.clone(), &config);
     let api = if config.api_token.is_some() {
         let state = ApiState::new(
             storage,
@@ -155,6 +159,7 @@ pub async fn start(
                 running_bot.stop().await;
                 reminders.stop().await;
                 sender.stop().await;
+                maintenance.stop().await;
                 return Err(e.into());
             }
         }
@@ -167,6 +172,7 @@ pub async fn start(
         api,
         sender,
         reminders,
+        maintenance,
         housekeeping: start_housekeeping(),
         metrics,
         wake,

@@ -10,7 +10,8 @@
 //! - [`demo`]: the demo data set and its loader; [`demo_chat`]: `kabinet demo` in a terminal.
 //! - [`bot`], [`api`], [`notify`], [`sim`]: the Telegram bot, the integration API, the push
 //!   sender (with the referral reminder) and the Telegram simulator.
-//! - [`app`]: `kabinet run` as one value; [`metrics`]: the counters behind `/metrics`.
+//! - [`app`]: `kabinet run` as one value; [`metrics`]: the counters behind `/metrics`;
+//!   [`maintenance`]: sessions that end on time and history deleted after `RETENTION_DAYS`.
 
 /// mimalloc for the whole service (and so for its tests and benchmarks, which run it
 /// in-process). glibc's allocator kept the peak of a burst for good: after 10,000 chats
@@ -40,6 +41,7 @@ pub mod demo_chat;
 pub mod domain;
 pub mod i18n;
 pub mod ingest;
+pub mod maintenance;
 pub mod metrics;
 pub mod notify;
 pub mod sim;

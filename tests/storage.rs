@@ -481,18 +481,19 @@ async fn sessions_start_and_end(s: Storage) {
         1
     );
     assert_eq!(s.live_chats(cabinet.id).await.unwrap(), vec![10]);
-    // Idle expiry.
+    // Idle expiry (used after `idle_since`: kept; begun after `started_before`: kept).
     s.touch_session(session, now + Duration::days(1))
         .await
         .unwrap();
+    let long_ago = now - Duration::days(365);
     assert_eq!(
-        s.expire_idle_sessions(now, now + Duration::days(2))
+        s.expire_sessions(now, long_ago, now + Duration::days(2))
             .await
             .unwrap(),
         0
     );
     assert_eq!(
-        s.expire_idle_sessions(now + Duration::days(2), now + Duration::days(40))
+        s.expire_sessions(now + Duration::days(2), long_ago, now + Duration::days(40))
             .await
             .unwrap(),
         1

@@ -78,3 +78,18 @@ phones-none = жоқ
 push-open = Ашу
 push-email-subject = Жеке кабинет: { $what }
 push-email-footer = Толығырақ — Telegram-дағы жеке кабинетте: { $link }
+
+## Settings: active sessions
+button-sessions = 📱 Белсенді сеанстар
+sessions = <b>Белсенді сеанстар</b>
+
+    Кабинетке кірген чаттар:
+    { $list }
+session-line = • { $name }
+      кірген уақыты: { $started }; соңғы рет: { $seen }
+session-line-this = • { $name } (осы чат)
+      кірген уақыты: { $started }; соңғы рет: { $seen }
+button-end-session = ✖ Аяқтау: { $name }
+button-end-other-sessions = Басқа сеанстардың бәрін аяқтау
+session-ended-one = Сеанс аяқталды.
+sessions-ended-others = Басқа сеанстар аяқталды: { $count }.

@@ -82,3 +82,18 @@ phones-none = нет
 push-open = Открыть
 push-email-subject = Личный кабинет: { $what }
 push-email-footer = Подробнее — в личном кабинете в Telegram: { $link }
+
+## Settings: active sessions
+button-sessions = 📱 Активные сеансы
+sessions = <b>Активные сеансы</b>
+
+    Чаты, в которых выполнен вход в кабинет:
+    { $list }
+session-line = • { $name }
+      вход: { $started }; последний раз: { $seen }
+session-line-this = • { $name } (этот чат)
+      вход: { $started }; последний раз: { $seen }
+button-end-session = ✖ Завершить: { $name }
+button-end-other-sessions = Завершить все остальные сеансы
+session-ended-one = Сеанс завершён.
+sessions-ended-others = Завершено других сеансов: { $count }.

@@ -512,12 +512,62 @@ pub async fn render(deps: &Deps, ctx: &mut ChatCtx, cabinet_id: i64) -> Result<S
                 Callback::ChangePassword,
             )]);
             rows.push(vec![button(
+                loc.text(lang, "button-sessions"),
+                Callback::Sessions,
+            )]);
+            rows.push(vec![button(
                 loc.text(lang, "button-logout"),
                 Callback::Logout,
             )]);
             rows.push(footer(deps, lang, true));
             Screen {
                 text,
+                keyboard: keyboard(rows),
+            }
+        }
+        State::Sessions => {
+            let tz = deps.config.timezone;
+            // A cabinet with more live chats than a screen holds keeps «end all others».
+            const SHOWN: usize = 20;
+            let sessions = s.live_sessions(cabinet_id).await?;
+            let mut lines = Vec::new();
+            let mut rows = Vec::new();
+            for session in sessions.iter().take(SHOWN) {
+                let name = session.display_name.as_deref().unwrap_or("Telegram");
+                let this_chat = session.chat_id == ctx.chat_id;
+                lines.push(loc.format(
+                    lang,
+                    if this_chat {
+                        "session-line-this"
+                    } else {
+                        "session-line"
+                    },
+                    &[
+                        ("name", escape(name).into()),
+                        (
+                            "started",
+                            loc.date_time(lang, session.started_at, tz).into(),
+                        ),
+                        ("seen", loc.date_time(lang, session.last_seen_at, tz).into()),
+                    ],
+                ));
+                if !this_chat {
+                    let short: String = name.chars().take(30).collect();
+                    rows.push(vec![button(
+                        loc.format(lang, "button-end-session", &[("name", short.into())]),
+                        Callback::EndSession(session.id),
+                    )]);
+                }
+            }
+            if sessions.len() > 1 {
+                rows.push(vec![button(
+                    loc.text(lang, "button-end-other-sessions"),
+                    Callback::EndOtherSessions,
+                )]);
+            }
+            rows.push(footer(deps, lang, true));
+            Screen {
+                text: loc.format(lang, "sessions", &[("list", lines.join("\n").into())]),
                 keyboard: keyboard(rows),
             }
         }

@@ -48,6 +48,12 @@ pub enum Callback {
     AddPhone,
     /// An extra phone, by its place in the list.
     RemovePhone(u32),
+    /// Settings: the active sessions.
+    Sessions,
+    /// End one session of this cabinet (by its id; re-checked to be this cabinet's).
+    EndSession(i64),
+    /// End every session of this cabinet but this chat's.
+    EndOtherSessions,
 }
 
 /// The five sections of the cabinet.
@@ -117,6 +123,9 @@ impl Callback {
             Callback::ChangePhone => "setph".into(),
             Callback::AddPhone => "addph".into(),
             Callback::RemovePhone(i) => format!("rmph:{i}"),
+            Callback::Sessions => "sess".into(),
+            Callback::EndSession(id) => format!("endss:{id}"),
+            Callback::EndOtherSessions => "endall".into(),
         };
         debug_assert!(
             data.len() <= 64,
@@ -176,6 +185,9 @@ impl Callback {
             ("setph", "") => Callback::ChangePhone,
             ("addph", "") => Callback::AddPhone,
             ("rmph", i) => Callback::RemovePhone(number(i)?),
+            ("sess", "") => Callback::Sessions,
+            ("endss", id) => Callback::EndSession(number(id).filter(|i| *i > 0)?),
+            ("endall", "") => Callback::EndOtherSessions,
             _ => return None,
         })
     }
@@ -231,6 +243,9 @@ mod tests {
             Callback::ChangePhone,
             Callback::AddPhone,
             Callback::RemovePhone(3),
+            Callback::Sessions,
+            Callback::EndSession(41),
+            Callback::EndOtherSessions,
         ];
         for cb in all {
             let data = cb.encode();

@@ -47,6 +47,13 @@ impl ChatCtx {
                     .ok_or(crate::storage::StorageError::NotFound)?
             }
         };
+        // The Telegram name, for Settings → active sessions of the cabinet: written only
+        // when it changed.
+        if let Some(name) = user.map(display_name)
+            && record.display_name.as_deref() != Some(name.as_str())
+        {
+            deps.storage.set_chat_name(chat_id, &name).await?;
+        }
         let mut ctx = ChatCtx {
             chat_id,
             lang: record.language,
@@ -66,12 +73,22 @@ impl ChatCtx {
     /// leaves the cabinet's screens of a chat whose session ended elsewhere (logout, password
     /// change in another chat, the portal deleting the cabinet).
     async fn check_session(&mut self, deps: &Deps) -> Result<(), BotError> {
-        let idle = chrono::Duration::from_std(deps.config.login.session_idle)
-            .unwrap_or(chrono::Duration::MAX);
+        let days =
+            |d: std::time::Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+        let idle = days(deps.config.login.session_idle);
+        let max = days(deps.config.login.session_max);
         if let Some(session) = self.session {
-            if session.last_seen_at + idle < self.now {
+            // The periodic job ends these too; a chat that writes first is not let in.
+            let ended = if session.started_at + max < self.now {
+                Some(SessionEnd::MaxAge)
+            } else if session.last_seen_at + idle < self.now {
+                Some(SessionEnd::Idle)
+            } else {
+                None
+            };
+            if let Some(reason) = ended {
                 deps.storage
-                    .end_chat_session(self.chat_id, SessionEnd::Idle, self.now)
+                    .end_chat_session(self.chat_id, reason, self.now)
                     .await?;
                 self.session = None;
             } else if self.now - session.last_seen_at > chrono::Duration::minutes(1) {
@@ -107,4 +124,13 @@ impl ChatCtx {
     pub fn is_screen(&self, message: MessageId) -> bool {
         self.dialogue.screen == Some(message.0)
     }
+}
+
+/// «Айгерім Сейітова», as Telegram names the user (at most 64 characters kept).
+fn display_name(user: &User) -> String {
+    let full = match &user.last_name {
+        Some(last) => format!("{} {last}", user.first_name),
+        None => user.first_name.clone(),
+    };
+    full.chars().take(64).collect()
 }

@@ -10,6 +10,7 @@ use super::screens::{Show, render, show};
 use super::state::{AfterLanguage, State};
 use super::{ChatCtx, Deps, HandlerResult, KBot, send_paced};
 use crate::domain::{Channel, Language, LocalityCode};
+use crate::storage::SessionEnd;
 
 /// The commands of SPEC §1.9. Their descriptions come from the locales.
 #[derive(BotCommands, Clone, Debug, PartialEq)]
@@ -560,6 +561,47 @@ async fn apply(
             deps.storage
                 .set_channels(cabinet, telegram, sms, email, ctx.now)
                 .await?;
+        }
+        (Callback::Sessions, State::Settings) => ctx.dialogue.state = State::Sessions,
+        (Callback::EndSession(session), State::Sessions) => {
+            let Some(cabinet) = ctx.cabinet_id() else {
+                return Ok(Pressed::Stale);
+            };
+            // Re-authorised: only a live session of this cabinet, and not this chat's own.
+            let ended = deps
+                .storage
+                .end_session(
+                    cabinet,
+                    session,
+                    ctx.chat_id,
+                    SessionEnd::EndedElsewhere,
+                    ctx.now,
+                )
+                .await?;
+            if !ended {
+                return Ok(Pressed::Stale);
+            }
+            tracing::info!(cabinet, "a session was ended from another chat");
+            note = Some(deps.loc.text(ctx.lang, "session-ended-one"));
+        }
+        (Callback::EndOtherSessions, State::Sessions) => {
+            let Some(cabinet) = ctx.cabinet_id() else {
+                return Ok(Pressed::Stale);
+            };
+            let ended = deps
+                .storage
+                .end_cabinet_sessions(
+                    cabinet,
+                    Some(ctx.chat_id),
+                    SessionEnd::EndedElsewhere,
+                    ctx.now,
+                )
+                .await?;
+            note = Some(deps.loc.format(
+                ctx.lang,
+                "sessions-ended-others",
+                &[("count", (ended as i64).into())],
+            ));
         }
         (Callback::ChangeLanguage, State::Settings) => {
             ctx.dialogue.state = State::ChoosingLanguage {

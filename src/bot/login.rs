@@ -531,6 +531,7 @@ async fn log_in(deps: &Deps, ctx: &mut ChatCtx, cabinet: i64) -> Result<(), BotE
     ctx.session = Some(crate::storage::LiveSession {
         id: session,
         cabinet_id: cabinet,
+        started_at: ctx.now,
         last_seen_at: ctx.now,
     });
     ctx.dialogue.state = State::LoggedIn;

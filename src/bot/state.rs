@@ -87,6 +87,8 @@ pub enum State {
     EnteringNewPhone,
     /// Settings: an extra phone.
     EnteringExtraPhone,
+    /// Settings: every chat logged into this cabinet, each of which can be ended.
+    Sessions,
 }
 
 impl State {
@@ -120,6 +122,7 @@ impl State {
                 | State::EnteringEmail
                 | State::EnteringNewPhone
                 | State::EnteringExtraPhone
+                | State::Sessions
         )
     }
 
@@ -130,6 +133,7 @@ impl State {
             State::Referral { page, .. } => State::Referrals { page: *page },
             State::File { .. } => State::Files,
             State::Attendance { child, .. } => State::File { child: *child },
+            State::Sessions => State::Settings,
             _ => State::LoggedIn,
         }
     }

@@ -15,6 +15,10 @@ pub enum SessionEnd {
     Blocked,
     CabinetDeleted,
     Replaced,
+    /// `SESSION_MAX_DAYS` after it began.
+    MaxAge,
+    /// From another chat's Settings → active sessions.
+    EndedElsewhere,
 }
 
 impl SessionEnd {
@@ -26,6 +30,8 @@ impl SessionEnd {
             SessionEnd::Blocked => "blocked",
             SessionEnd::CabinetDeleted => "cabinet_deleted",
             SessionEnd::Replaced => "replaced",
+            SessionEnd::MaxAge => "max_age",
+            SessionEnd::EndedElsewhere => "ended_elsewhere",
         }
     }
 }
@@ -40,8 +46,11 @@ pub struct ChatRecord {
     /// JSON of the bot's dialogue state.
     pub dialogue: String,
     pub blocked_at: Option<DateTime<Utc>>,
+    /// The Telegram name of the chat's user, as last seen.
+    pub display_name: Option<String>,
     pub session_id: Option<i64>,
     pub cabinet_id: Option<i64>,
+    pub session_started_at: Option<DateTime<Utc>>,
     pub session_last_seen_at: Option<DateTime<Utc>>,
 }
 
@@ -50,6 +59,7 @@ impl ChatRecord {
         Some(LiveSession {
             id: self.session_id?,
             cabinet_id: self.cabinet_id?,
+            started_at: self.session_started_at?,
             last_seen_at: self.session_last_seen_at?,
         })
     }
@@ -59,6 +69,17 @@ impl ChatRecord {
 pub struct LiveSession {
     pub id: i64,
     pub cabinet_id: i64,
+    pub started_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// A live session as Settings → active sessions lists it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SessionView {
+    pub id: i64,
+    pub chat_id: i64,
+    pub display_name: Option<String>,
+    pub started_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
 }
 
@@ -67,7 +88,8 @@ impl Storage {
     pub async fn chat(&self, chat_id: i64) -> Result<Option<ChatRecord>> {
         Ok(on_pool!(self, pool => sqlx::query_as(
             "SELECT c.chat_id, c.user_id, c.language, c.locality, c.dialogue, c.blocked_at, \
-                    s.id AS session_id, s.cabinet_id, s.last_seen_at AS session_last_seen_at \
+                    c.display_name, s.id AS session_id, s.cabinet_id, \
+                    s.started_at AS session_started_at, s.last_seen_at AS session_last_seen_at \
                FROM chats c LEFT JOIN sessions s ON s.chat_id = c.chat_id AND s.ended_at IS NULL \
               WHERE c.chat_id = $1")
             .bind(chat_id).fetch_optional(pool).await)?)
@@ -188,16 +210,57 @@ impl Storage {
         Ok(n)
     }
 
-    /// Ends sessions not used since `idle_since`; returns how many.
-    pub async fn expire_idle_sessions(
+    /// Ends sessions not used since `idle_since` and those begun before `started_before`;
+    /// returns how many. The periodic job calls it, so a session ends on time whether or not
+    /// its chat writes again (and gets no more pushes).
+    pub async fn expire_sessions(
         &self,
         idle_since: DateTime<Utc>,
+        started_before: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<u64> {
         let n = on_pool!(self, pool => sqlx::query(
-            "UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE ended_at IS NULL AND last_seen_at < $3")
-            .bind(now).bind(SessionEnd::Idle.as_str()).bind(idle_since).execute(pool).await.map(|r| r.rows_affected()))?;
+            "UPDATE sessions SET ended_at = $1, \
+                end_reason = CASE WHEN started_at < $4 THEN $3 ELSE $2 END \
+              WHERE ended_at IS NULL AND (last_seen_at < $5 OR started_at < $4)")
+            .bind(now).bind(SessionEnd::Idle.as_str()).bind(SessionEnd::MaxAge.as_str())
+            .bind(started_before).bind(idle_since)
+            .execute(pool).await.map(|r| r.rows_affected()))?;
         Ok(n)
+    }
+
+    /// Every live session of a cabinet, the longest-used first.
+    pub async fn live_sessions(&self, cabinet_id: i64) -> Result<Vec<SessionView>> {
+        Ok(on_pool!(self, pool => sqlx::query_as(
+            "SELECT s.id, s.chat_id, c.display_name, s.started_at, s.last_seen_at \
+               FROM sessions s JOIN chats c ON c.chat_id = s.chat_id \
+              WHERE s.cabinet_id = $1 AND s.ended_at IS NULL ORDER BY s.started_at, s.id")
+            .bind(cabinet_id).fetch_all(pool).await)?)
+    }
+
+    /// Ends one live session of `cabinet_id` that is not `except_chat`'s; false when there
+    /// is no such session (a forged or stale id, another cabinet's, already ended).
+    pub async fn end_session(
+        &self,
+        cabinet_id: i64,
+        session_id: i64,
+        except_chat: i64,
+        reason: SessionEnd,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let n = on_pool!(self, pool => sqlx::query(
+            "UPDATE sessions SET ended_at = $1, end_reason = $2 \
+              WHERE id = $3 AND cabinet_id = $4 AND chat_id <> $5 AND ended_at IS NULL")
+            .bind(now).bind(reason.as_str()).bind(session_id).bind(cabinet_id).bind(except_chat)
+            .execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    /// The chat's Telegram name, for the active sessions of its cabinet.
+    pub async fn set_chat_name(&self, chat_id: i64, name: &str) -> Result<()> {
+        on_pool!(chat_state self, pool => sqlx::query("UPDATE chats SET display_name = $1 WHERE chat_id = $2")
+            .bind(name).bind(chat_id).execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(())
     }
 
     /// The parent blocked the bot: the chat's session ends and nothing more is sent there.

@@ -15,6 +15,7 @@ mod outbox;
 mod portal;
 mod postgres;
 mod reads;
+mod retention;
 mod sqlite;
 
 use sqlx::{PgPool, SqlitePool};
@@ -22,7 +23,7 @@ use sqlx::{PgPool, SqlitePool};
 pub use crate::config::Backend;
 use crate::config::DatabaseUrl;
 pub use auth::{CodeReservation, OtpRecord, PasswordAttempt};
-pub use chats::{ChatRecord, LiveSession, SessionEnd};
+pub use chats::{ChatRecord, LiveSession, SessionEnd, SessionView};
 pub use events::NewEvent;
 pub use models::*;
 pub use outbox::{ClaimedDelivery, OutboxStats, SendOutcome, SenderLease};
@@ -31,6 +32,7 @@ pub use portal::{
     ClubUpsert, FileWritten, InstitutionUpsert, LocalityUpsert, ParentData, ReferralUpsert,
     ReferralWritten, StatusChange, StatusChangeOutcome, Written,
 };
+pub use retention::Pruned;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
