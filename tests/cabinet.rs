@@ -666,3 +666,109 @@ async fn a_card_for_every_status_and_kind_words_for_empty_sections(t: &mut TestB
     .collect();
     assert_eq!(seen, expected, "a card for every application status");
 }
+
+bot_stories! {
+    with &[("API_TOKEN", crate::common::API_TOKEN)];
+    a_child_moved_to_another_parent_leaves_the_first_cabinet,
+}
+
+/// The demo application, as the portal sends it, with another parent.
+fn moved_to_another_parent(child: (&str, &str, &str), kind: &str) -> serde_json::Value {
+    serde_json::json!({
+        "locality": "almaty",
+        "parent": {"iin": "851002400016", "full_name": "Сейітов Ербол Қанатұлы", "phone": "+77017654321"},
+        "child": {"iin": child.0, "full_name": child.1, "birth_date": child.2},
+        "kind": kind,
+        "institutions": ["alm-ds-12"],
+        "desired_date": "2027-09-01",
+        "language": "kk",
+        "submitted_at": "2026-03-10T10:15:00+05:00",
+        "status": "submitted",
+    })
+}
+
+async fn a_child_moved_to_another_parent_leaves_the_first_cabinet(t: &mut TestBot) {
+    let (mut chat, _) = logged_in(t, 851, Language::Ru, "almaty", "900315412348").await;
+    let files = press(&mut chat, "📁 Личные дела").await;
+    assert!(
+        files.labels().iter().any(|l| l.contains("Әли")),
+        "{:?}",
+        files.labels()
+    );
+    let ali = t
+        .storage()
+        .fetch_i64("SELECT id FROM applications WHERE number = 'ALM-2026-000137'")
+        .await
+        .unwrap();
+    // The portal moves Әли's application, and one of Аяла's two, to the father.
+    let portal = common::Portal::of(t);
+    for (number, child, kind) in [
+        (
+            "ALM-2026-000137",
+            ("210610511117", "Сейітов Әли Ерболұлы", "2021-06-10"),
+            "kindergarten",
+        ),
+        (
+            "ALM-2026-004512",
+            ("190902622229", "Сейітова Аяла Ерболқызы", "2019-09-02"),
+            "first_grade",
+        ),
+    ] {
+        let body = moved_to_another_parent(child, kind);
+        let (status, answer) = portal
+            .put(&format!("/api/v1/applications/{number}"), body)
+            .await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    // Aigerim's lists no longer show Әли; Аяла stays (another application names her).
+    let menu = press(&mut chat, "Меню").await;
+    assert!(menu.text.contains("Личный кабинет"), "{}", menu.text);
+    let files = press(&mut chat, "📁 Личные дела").await;
+    let labels = files.labels().join(" | ");
+    assert!(!labels.contains("Әли"), "{labels}");
+    assert!(labels.contains("Аяла"), "{labels}");
+    assert!(!files.text.contains("Әли"), "{}", files.text);
+    press(&mut chat, "Меню").await;
+    let apps = press(&mut chat, "📝 Мои заявления").await;
+    assert!(!apps.text.contains("ALM-2026-000137"), "{}", apps.text);
+    // Her old buttons and forged ones show nothing of him: his application from the list,
+    // his file from the files (he was the second child), his attendance.
+    let forged = [
+        ("📝 Мои заявления", format!("app:{ali}")),
+        ("📁 Личные дела", "kid:1".to_owned()),
+        ("📁 Личные дела", "att:1:202611".to_owned()),
+    ];
+    for (section, data) in forged {
+        chat.send_text("/menu");
+        chat.next().await.unwrap();
+        let mut screen = press(&mut chat, section).await;
+        if data.starts_with("att:") {
+            // From Аяла's file, where attendance buttons are.
+            let hers = screen
+                .labels()
+                .into_iter()
+                .find(|l| l.contains("Аяла"))
+                .unwrap()
+                .to_owned();
+            screen = press(&mut chat, &hers).await;
+        }
+        chat.press_data(screen.message_id, &data).unwrap();
+        let answer = chat.next().await.unwrap();
+        assert!(!answer.text.contains("Әли"), "{data}: {}", answer.text);
+        assert!(
+            !answer.text.contains("ALM-2026-000137"),
+            "{data}: {}",
+            answer.text
+        );
+    }
+    // The father sees him.
+    let father = t
+        .storage()
+        .fetch_i64(
+            "SELECT COUNT(*) FROM cabinet_children cc JOIN cabinets c ON c.id = cc.cabinet_id \
+             WHERE c.iin = '851002400016' AND cc.child_iin IN ('210610511117', '190902622229')",
+        )
+        .await
+        .unwrap();
+    assert_eq!(father, 2);
+}

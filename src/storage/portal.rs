@@ -251,10 +251,10 @@ impl Storage {
                 "INSERT INTO cabinet_children (cabinet_id, child_iin) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                 .bind(cabinet_id).bind(a.child.iin.as_str()).execute(&mut *tx).await?;
 
-            let existing: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM applications WHERE number = $1")
+            let existing: Option<(i64, i64, String)> = sqlx::query_as(
+                "SELECT id, cabinet_id, child_iin FROM applications WHERE number = $1")
                 .bind(a.number.as_str()).fetch_optional(&mut *tx).await?;
-            let application_id = match existing {
+            let application_id = match existing.clone().map(|(id, ..)| id) {
                 Some(id) => {
                     sqlx::query(
                         "UPDATE applications SET cabinet_id = $1, child_iin = $2, locality = $3, kind = $4, \
@@ -283,6 +283,19 @@ impl Storage {
                     id
                 }
             };
+
+            // Who sees a child follows the data: when the portal moves the application to
+            // another parent (or to another child), the first cabinet keeps the child only
+            // while another application of its own still names the child.
+            if let Some((_, old_cabinet, old_child)) = &existing
+                && (*old_cabinet != cabinet_id || old_child != a.child.iin.as_str())
+            {
+                sqlx::query(
+                    "DELETE FROM cabinet_children WHERE cabinet_id = $1 AND child_iin = $2 \
+                     AND NOT EXISTS (SELECT 1 FROM applications a \
+                                      WHERE a.cabinet_id = $1 AND a.child_iin = $2)")
+                    .bind(old_cabinet).bind(old_child).execute(&mut *tx).await?;
+            }
 
             sqlx::query("DELETE FROM application_institutions WHERE application_id = $1")
                 .bind(application_id).execute(&mut *tx).await?;
