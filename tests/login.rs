@@ -624,3 +624,82 @@ async fn iin_lookups_are_rate_limited(t: &mut TestBot) {
         limited.text
     );
 }
+
+bot_stories! {
+    with &[("PRIVACY_POLICY_URL", "https://edu.example.kz/privacy")];
+    a_first_login_asks_consent_before_the_code,
+}
+
+async fn a_first_login_asks_consent_before_the_code(t: &mut TestBot) {
+    let mut chat = at_iin_prompt(t, 751, "ru", "Алматы").await;
+    let consent = say(&mut chat, AIGERIM).await;
+    assert!(
+        consent
+            .text
+            .starts_with("Чтобы открыть личный кабинет, дайте согласие на обработку"),
+        "{}",
+        consent.text
+    );
+    assert!(
+        consent
+            .text
+            .contains("Подробнее: политика конфиденциальности")
+    );
+    assert_eq!(consent.labels(), ["✅ Даю согласие", "Отказаться"]);
+    let sent = t
+        .sim
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|r| {
+            r.params["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("Подробнее"))
+        })
+        .unwrap();
+    assert!(
+        sent.params["text"]
+            .as_str()
+            .unwrap()
+            .contains(r#"<a href="https://edu.example.kz/privacy">"#),
+        "the policy is a link"
+    );
+    assert!(t.sms.lock().unwrap().is_empty(), "no code before consent");
+
+    chat.press("Отказаться").unwrap();
+    let declined = chat.next().await.unwrap();
+    assert!(
+        declined
+            .text
+            .starts_with("Без согласия кабинет не открывается."),
+        "{}",
+        declined.text
+    );
+    let consented =
+        "SELECT COUNT(*) FROM cabinets WHERE iin = '900315412348' AND consented_at IS NOT NULL";
+    assert_eq!(t.storage().fetch_i64(consented).await.unwrap(), 0);
+    assert!(t.sms.lock().unwrap().is_empty());
+
+    chat.press("🔐 Личный кабинет").unwrap();
+    chat.next().await.unwrap();
+    say(&mut chat, AIGERIM).await;
+    chat.press("✅ Даю согласие").unwrap();
+    let code_screen = chat.next().await.unwrap();
+    assert!(
+        code_screen
+            .text
+            .starts_with("Код подтверждения отправлен по SMS"),
+        "{}",
+        code_screen.text
+    );
+    assert_eq!(t.sms.lock().unwrap().len(), 1);
+    assert_eq!(t.storage().fetch_i64(consented).await.unwrap(), 1);
+    say(&mut chat, &t.last_code()).await;
+    say(&mut chat, PASSWORD).await;
+    assert!(
+        say(&mut chat, PASSWORD)
+            .await
+            .text
+            .ends_with("Выберите раздел:")
+    );
+}

@@ -417,6 +417,9 @@ async fn apply(
             ctx.dialogue.state = State::LocalityChosen
         }
         (Callback::ReenterIin, State::NoCabinet) => ctx.dialogue.state = State::EnteringIin,
+        (Callback::Consent(agreed), State::Consent { cabinet }) => {
+            note = login::on_consent(deps, ctx, cabinet, agreed).await?;
+        }
         (Callback::CodeContinue, State::EnteringCode { .. }) => {
             return Ok(Pressed::Toast(deps.loc.text(ctx.lang, "code-continue")));
         }

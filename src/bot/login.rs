@@ -84,8 +84,38 @@ pub async fn on_iin(deps: &Deps, ctx: &mut ChatCtx, user_id: i64, input: &str) -
             };
             Ok(locked_note(deps, ctx, &cabinet))
         }
-        Some(cabinet) => send_code(deps, ctx, &cabinet, OtpPurpose::Login).await,
+        Some(cabinet) => begin_first_login(deps, ctx, &cabinet).await,
     }
+}
+
+/// A cabinet without a password: consent first when `PRIVACY_POLICY_URL` asks for it, then
+/// a code by SMS.
+async fn begin_first_login(deps: &Deps, ctx: &mut ChatCtx, cabinet: &Cabinet) -> Note {
+    if deps.config.privacy_policy_url.is_some() && cabinet.consented_at.is_none() {
+        ctx.dialogue.state = State::Consent {
+            cabinet: cabinet.id,
+        };
+        return Ok(None);
+    }
+    send_code(deps, ctx, cabinet, OtpPurpose::Login).await
+}
+
+/// The parent's answer to the consent question.
+pub async fn on_consent(deps: &Deps, ctx: &mut ChatCtx, cabinet: i64, agreed: bool) -> Note {
+    if !agreed {
+        ctx.dialogue.state = State::LocalityChosen;
+        return Ok(text(deps, ctx, "consent-declined"));
+    }
+    deps.storage.record_consent(cabinet, ctx.now).await?;
+    tracing::info!(
+        cabinet,
+        "consent to the processing of personal data recorded"
+    );
+    let Some(record) = deps.storage.cabinet(cabinet).await? else {
+        ctx.dialogue.state = State::LocalityChosen;
+        return Ok(None);
+    };
+    send_code(deps, ctx, &record, OtpPurpose::Login).await
 }
 
 fn locked_note(deps: &Deps, ctx: &ChatCtx, cabinet: &Cabinet) -> Option<String> {
@@ -509,7 +539,7 @@ pub async fn on_password(deps: &Deps, ctx: &mut ChatCtx, cabinet: i64, input: &s
             tracing::info!(cabinet, "logged in");
             Ok(None)
         }
-        PasswordCheck::NoPassword(record) => send_code(deps, ctx, &record, OtpPurpose::Login).await,
+        PasswordCheck::NoPassword(record) => begin_first_login(deps, ctx, &record).await,
         PasswordCheck::Refused { note, .. } => Ok(Some(note)),
         PasswordCheck::Gone => {
             ctx.dialogue.state = State::LocalityChosen;

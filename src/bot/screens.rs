@@ -161,6 +161,27 @@ pub async fn render(deps: &Deps, ctx: &mut ChatCtx) -> Result<Screen, BotError> 
                 vec![button(loc.text(lang, "button-cancel"), Callback::Cancel)],
             ]),
         },
+        State::Consent { .. } => {
+            let url = deps
+                .config
+                .privacy_policy_url
+                .as_ref()
+                .map(|u| escape(u.as_str()))
+                .unwrap_or_default();
+            Screen {
+                text: loc.format(lang, "consent-prompt", &[("url", url.into())]),
+                keyboard: InlineKeyboardMarkup::new([
+                    vec![button(
+                        loc.text(lang, "button-consent"),
+                        Callback::Consent(true),
+                    )],
+                    vec![button(
+                        loc.text(lang, "button-consent-decline"),
+                        Callback::Consent(false),
+                    )],
+                ]),
+            }
+        }
         State::EnteringIin => Screen {
             text: loc.text(lang, "iin-prompt"),
             keyboard: InlineKeyboardMarkup::new([

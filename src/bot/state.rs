@@ -26,6 +26,11 @@ pub enum State {
     EnteringIin,
     /// No cabinet for that IIN in the locality (the memo's explanation).
     NoCabinet,
+    /// A first login asks consent to the processing of personal data (`PRIVACY_POLICY_URL`)
+    /// before a code is sent.
+    Consent {
+        cabinet: i64,
+    },
     /// A code was sent by SMS; waiting for it (or the phone shared as a contact).
     EnteringCode {
         cabinet: i64,
@@ -151,7 +156,11 @@ impl State {
 
     /// States that belong to a login in progress or done; `/cancel` leaves them.
     pub fn in_login(&self) -> bool {
-        self.expects_secret() || matches!(self, State::EnteringIin | State::NoCabinet)
+        self.expects_secret()
+            || matches!(
+                self,
+                State::EnteringIin | State::NoCabinet | State::Consent { .. }
+            )
     }
 }
 

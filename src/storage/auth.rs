@@ -147,6 +147,15 @@ impl Storage {
         Ok(())
     }
 
+    /// Records the parent's consent to the processing of personal data (the first time
+    /// only: its time is kept).
+    pub async fn record_consent(&self, cabinet_id: i64, now: DateTime<Utc>) -> Result<()> {
+        on_pool!(self, pool => sqlx::query(
+            "UPDATE cabinets SET consented_at = COALESCE(consented_at, $1) WHERE id = $2")
+            .bind(now).bind(cabinet_id).execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
     /// Reserves a password attempt on an unlocked cabinet, counting it as wrong until the
     /// password proves right. The `max_failures`-th in a row locks the cabinet for
     /// `lockout`, doubled for every earlier lock since the last successful login.

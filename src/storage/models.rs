@@ -62,6 +62,8 @@ pub struct Cabinet {
     pub lockouts: i64,
     pub locked_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// When the parent agreed to the processing of personal data, if asked.
+    pub consented_at: Option<DateTime<Utc>>,
 }
 
 impl std::fmt::Debug for Cabinet {

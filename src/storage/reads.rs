@@ -11,7 +11,8 @@ use super::{
 use crate::domain::{Iin, LocalityCode};
 
 const CABINET_COLUMNS: &str = "id, locality, iin, full_name, phone, email, language, password_hash, \
-    notify_telegram, notify_sms, notify_email, failed_logins, lockouts, locked_until, created_at";
+    notify_telegram, notify_sms, notify_email, failed_logins, lockouts, locked_until, created_at, \
+    consented_at";
 
 macro_rules! referral_select {
     ($extra:literal) => {
