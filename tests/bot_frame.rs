@@ -424,3 +424,47 @@ async fn names_are_escaped(t: &mut TestBot) {
         chosen.text
     );
 }
+
+bot_stories! {
+    a_flood_is_cut_with_one_polite_answer,
+}
+
+async fn a_flood_is_cut_with_one_polite_answer(t: &mut TestBot) {
+    let mut chat = t.sim.private_chat(620, "Скрипт", Some("ru"));
+    chat.send_text("/start");
+    chat.next().await.unwrap();
+    // Forty stickers at once: the one in hand and ten behind it are answered, the rest
+    // dropped with one message saying so.
+    for _ in 0..40 {
+        chat.send_sticker();
+    }
+    let bot_messages =
+        |chat: &kabinet::sim::ChatHandle| chat.transcript().iter().filter(|m| m.from_bot).count();
+    // The greeting, eleven answers and the note.
+    let expected = 13;
+    common::wait_until(
+        "the flood answered",
+        std::time::Duration::from_secs(60),
+        || {
+            let n = bot_messages(&chat);
+            async move { n >= expected }
+        },
+    )
+    .await;
+    let transcript = chat.transcript();
+    let told: Vec<_> = transcript
+        .iter()
+        .filter(|m| m.text.starts_with("Слишком много сообщений подряд"))
+        .collect();
+    assert_eq!(told.len(), 1, "one polite answer per flood");
+    // The chat is served again once it is quiet.
+    chat.skip_to_end();
+    chat.send_text("/help");
+    loop {
+        let answer = chat.next().await.unwrap();
+        if answer.text.contains("/start — начать сначала") {
+            break;
+        }
+    }
+    assert_eq!(bot_messages(&chat), expected + 1, "and the help");
+}

@@ -618,6 +618,31 @@ async fn apply(
     Ok(Pressed::Done(note))
 }
 
+/// An update dropped because its chat has [`super::lanes::PER_CHAT_QUEUE`] waiting: a
+/// pressed button still stops spinning, and the first dropped of a flood gets one polite
+/// message.
+pub async fn on_flood(bot: KBot, deps: Deps, chat: i64, update: Update, first: bool) {
+    let lang = match deps.storage.chat(chat).await {
+        Ok(Some(record)) => record.language,
+        _ => deps.config.default_language,
+    };
+    let text = deps.loc.text(lang, "too-fast");
+    if let teloxide::types::UpdateKind::CallbackQuery(query) = &update.kind {
+        let _ = bot
+            .answer_callback_query(query.id.clone())
+            .text(&text)
+            .await;
+    }
+    if first {
+        tracing::info!(
+            chat,
+            "a chat's updates come faster than it is answered; some dropped"
+        );
+        let chat = ChatId(chat);
+        let _ = send_paced(&deps, chat, || bot.send_message(chat, &text).send()).await;
+    }
+}
+
 /// The parent blocked (or unblocked) the bot in a private chat.
 pub async fn on_member_update(update: ChatMemberUpdated, deps: Deps) -> HandlerResult {
     if !update.chat.is_private() {

@@ -21,6 +21,15 @@ use tokio::sync::{Notify, Semaphore};
 
 use super::BotError;
 
+/// Updates one chat may have waiting behind the one in hand. A person has one or two; a
+/// flood (a script, a stuck key) is cut here, so one chat can neither hold unbounded memory
+/// nor keep the bot busy for long. The rest are dropped, with one polite answer.
+pub const PER_CHAT_QUEUE: usize = 10;
+
+/// Told of each update dropped from a full queue: its chat, the update, and whether it is
+/// the first dropped since the chat's queue was last empty (to answer once per flood).
+pub type Overflow = Arc<dyn Fn(i64, Update, bool) + Send + Sync>;
+
 /// Updates handled at once, over all chats. Far above what a busy bot needs (2,000 updates
 /// a second at 5 ms each is 10 at once); it bounds memory when thousands of chats press at
 /// the same moment and their answers queue behind Telegram's rate limit.
@@ -30,8 +39,9 @@ pub const HANDLING_AT_ONCE: usize = 1024;
 pub struct Lanes {
     /// A chat is here while a task is handling its updates; the queue holds those that
     /// came meanwhile.
-    waiting: Mutex<HashMap<i64, VecDeque<Update>>>,
+    waiting: Mutex<HashMap<i64, Lane>>,
     handler: UpdateHandler<BotError>,
+    overflow: Overflow,
     deps: DependencyMap,
     handling: Semaphore,
     /// Updates taken and not yet handled, and a bell for when that falls to zero.
@@ -39,12 +49,25 @@ pub struct Lanes {
     idle: Notify,
 }
 
+/// One chat's updates waiting, and whether some were dropped since it was last empty.
+#[derive(Default)]
+struct Lane {
+    queue: VecDeque<Update>,
+    overflowed: bool,
+}
+
 impl Lanes {
-    /// `deps` holds what handlers take besides the update (the bot, [`super::Deps`], `Me`).
-    pub fn new(handler: UpdateHandler<BotError>, deps: DependencyMap) -> Arc<Lanes> {
+    /// `deps` holds what handlers take besides the update (the bot, [`super::Deps`], `Me`);
+    /// `overflow` is told of updates dropped from a full queue.
+    pub fn new(
+        handler: UpdateHandler<BotError>,
+        deps: DependencyMap,
+        overflow: Overflow,
+    ) -> Arc<Lanes> {
         Arc::new(Lanes {
             waiting: Mutex::new(HashMap::new()),
             handler,
+            overflow,
             deps,
             handling: Semaphore::new(HANDLING_AT_ONCE),
             in_hand: Mutex::new(0),
@@ -53,10 +76,11 @@ impl Lanes {
     }
 
     /// Takes an update: handled at once if its chat has nothing in hand, after the chat's
-    /// earlier updates otherwise. Never waits.
+    /// earlier updates otherwise, or dropped if [`PER_CHAT_QUEUE`] are waiting already.
+    /// Never waits.
     pub fn submit(self: &Arc<Self>, update: Update) {
-        *self.in_hand.lock().expect("not poisoned") += 1;
         let Some(lane) = lane_of(&update) else {
+            *self.in_hand.lock().expect("not poisoned") += 1;
             let lanes = self.clone();
             tokio::spawn(async move {
                 lanes.handle(update).await;
@@ -64,15 +88,30 @@ impl Lanes {
             });
             return;
         };
-        match self.waiting.lock().expect("not poisoned").entry(lane) {
-            Entry::Occupied(mut queue) => {
-                queue.get_mut().push_back(update);
-                return;
+        let taken = match self.waiting.lock().expect("not poisoned").entry(lane) {
+            Entry::Occupied(mut waiting) => {
+                let waiting = waiting.get_mut();
+                if waiting.queue.len() < PER_CHAT_QUEUE {
+                    *self.in_hand.lock().expect("not poisoned") += 1;
+                    waiting.queue.push_back(update);
+                    return;
+                }
+                let first = !std::mem::replace(&mut waiting.overflowed, true);
+                Err((update, first))
             }
             Entry::Vacant(slot) => {
-                slot.insert(VecDeque::new());
+                slot.insert(Lane::default());
+                Ok(update)
             }
-        }
+        };
+        let update = match taken {
+            Ok(update) => update,
+            Err((update, first)) => {
+                (self.overflow)(lane, update, first);
+                return;
+            }
+        };
+        *self.in_hand.lock().expect("not poisoned") += 1;
         let lanes = self.clone();
         tokio::spawn(async move {
             let mut next = Some(update);
@@ -80,7 +119,7 @@ impl Lanes {
                 lanes.handle(update).await;
                 lanes.done();
                 let mut waiting = lanes.waiting.lock().expect("not poisoned");
-                next = waiting.get_mut(&lane).and_then(VecDeque::pop_front);
+                next = waiting.get_mut(&lane).and_then(|l| l.queue.pop_front());
                 if next.is_none() {
                     waiting.remove(&lane);
                 }
@@ -191,7 +230,7 @@ mod tests {
                 log.lock().unwrap().push(update.id.0);
                 Ok(())
             });
-        Lanes::new(handler, dptree::deps![log.clone()])
+        Lanes::new(handler, dptree::deps![log.clone()], Arc::new(|_, _, _| {}))
     }
 
     #[tokio::test]
@@ -213,6 +252,50 @@ mod tests {
             lanes.waiting.lock().unwrap().is_empty(),
             "an idle chat holds nothing"
         );
+    }
+
+    #[tokio::test]
+    async fn a_flooding_chat_is_cut_at_its_queue_and_told_once() {
+        let log: Log = Arc::default();
+        let dropped: Arc<StdMutex<Vec<(i64, u32, bool)>>> = Arc::default();
+        let handler: UpdateHandler<BotError> =
+            dptree::entry().endpoint(|update: Update, log: Log| async move {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                log.lock().unwrap().push(update.id.0);
+                Ok(())
+            });
+        let seen = dropped.clone();
+        let lanes = Lanes::new(
+            handler,
+            dptree::deps![log.clone()],
+            Arc::new(move |chat, update: Update, first| {
+                seen.lock().unwrap().push((chat, update.id.0, first))
+            }),
+        );
+        for id in 1..=30 {
+            lanes.submit(message(id, 7, 0));
+        }
+        lanes.submit(message(99, 8, 0));
+        tokio::time::timeout(Duration::from_secs(5), lanes.drained())
+            .await
+            .expect("every update taken is handled");
+        let handled = log.lock().unwrap().clone();
+        // The one in hand and PER_CHAT_QUEUE behind it; the other chat is not affected.
+        assert_eq!(handled.len(), 1 + PER_CHAT_QUEUE + 1, "{handled:?}");
+        assert!(handled.contains(&99));
+        let firsts = |seen: &[(i64, u32, bool)]| seen.iter().filter(|(_, _, f)| *f).count();
+        {
+            let seen = dropped.lock().unwrap();
+            assert_eq!(seen.len(), 30 - 1 - PER_CHAT_QUEUE);
+            assert_eq!(firsts(&seen), 1, "told once per flood");
+            assert!(seen.iter().all(|(chat, _, _)| *chat == 7));
+        }
+        // Once the chat is quiet again, a new flood is told again.
+        for id in 100..=130 {
+            lanes.submit(message(id, 7, 0));
+        }
+        lanes.drained().await;
+        assert_eq!(firsts(&dropped.lock().unwrap()), 2);
     }
 
     #[tokio::test]

@@ -206,7 +206,19 @@ pub async fn start_polling(
     let Telegram { bot, api, .. } = telegram;
     // Long polling and a webhook exclude each other.
     bot.delete_webhook().await?;
-    let lanes = lanes::Lanes::new(schema(), dptree::deps![bot, deps, me]);
+    let overflow: lanes::Overflow = {
+        let (bot, deps) = (bot.clone(), deps.clone());
+        Arc::new(move |chat, update, first| {
+            tokio::spawn(handlers::on_flood(
+                bot.clone(),
+                deps.clone(),
+                chat,
+                update,
+                first,
+            ));
+        })
+    };
+    let lanes = lanes::Lanes::new(schema(), dptree::deps![bot, deps, me], overflow);
     let (stop, stopping) = watch::channel(false);
     let task = tokio::spawn(polling::poll(api, lanes, stopping, poll_timeout));
     Ok(RunningBot { stop, task })
