@@ -1,5 +1,7 @@
 //! The SMS providers against a fake gateway over HTTP.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -186,4 +188,79 @@ async fn an_unreachable_gateway_is_an_error_not_a_hang() {
         sms.send(&phone(), "x").await,
         Err(SmsError::Unreachable(_))
     ));
+}
+
+/// Mobizon pointed at a closed port, end to end: the key appears in neither the log nor the
+/// outbox, whatever fails.
+async fn the_gateway_key_stays_out_of_logs_and_the_outbox(db: common::TestDb) {
+    const KEY: &str = "kz-mobizon-key-must-not-leak-4242";
+    let logs = common::captured_logs();
+    let t = common::TestBot::start_with(
+        db,
+        &[
+            ("SMS_PROVIDER", "mobizon"),
+            ("MOBIZON_API_URL", "http://127.0.0.1:9"),
+            ("MOBIZON_API_KEY", KEY),
+        ],
+    )
+    .await;
+    t.storage()
+        .execute_raw("UPDATE cabinets SET notify_sms = TRUE WHERE iin = '900315412348'")
+        .await
+        .unwrap();
+    let now = kabinet::clock::now();
+    t.storage()
+        .record_status_change(
+            &kabinet::domain::PortalId::parse("ALM-2026-000137").unwrap(),
+            &kabinet::storage::StatusChange {
+                event_id: kabinet::domain::PortalId::parse("evt-key").unwrap(),
+                status: kabinet::domain::ApplicationStatus::InReview,
+                changed_at: now,
+                comment: None,
+                queue_position: None,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    common::wait_for_count(
+        t.storage(),
+        "SELECT COUNT(*) FROM deliveries WHERE channel = 'sms' AND last_error IS NOT NULL",
+        1,
+        std::time::Duration::from_secs(30),
+    )
+    .await;
+    let errors = t
+        .storage()
+        .fetch_i64(&format!(
+            "SELECT COUNT(*) FROM deliveries WHERE last_error LIKE '%{KEY}%' \
+             OR last_error LIKE '%127.0.0.1%'"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(errors, 0, "neither the key nor the URL in the outbox");
+    let logged = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+    assert!(
+        logged.contains("an SMS was not sent"),
+        "the failure is logged"
+    );
+    assert!(!logged.contains(KEY), "the key is not in the log");
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_key_stays_out_of_logs_and_the_outbox_sqlite() {
+    common::within_time(the_gateway_key_stays_out_of_logs_and_the_outbox(
+        common::TestDb::sqlite().await,
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_key_stays_out_of_logs_and_the_outbox_postgres() {
+    let Some(db) = common::TestDb::postgres().await else {
+        eprintln!("TEST_DATABASE_URL is not set: PostgreSQL story skipped");
+        return;
+    };
+    common::within_time(the_gateway_key_stays_out_of_logs_and_the_outbox(db)).await;
 }
