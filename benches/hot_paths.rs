@@ -5,10 +5,10 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use kabinet::bot::callback::Callback;
-use kabinet::bot::texts::event_line;
 use kabinet::domain::{EventKind, Iin, Language, LocalityCode};
 use kabinet::i18n::Localizer;
+use kabinet::messages::Callback;
+use kabinet::messages::event_line;
 use kabinet::storage::{Event, Storage};
 
 fn iin(c: &mut Criterion) {

@@ -11,7 +11,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use kabinet::bot::callback::Section;
+use kabinet::messages::Section;
 use kabinet::sim::{SimConfig, Simulator};
 
 #[tokio::main(flavor = "multi_thread")]

@@ -12,8 +12,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use kabinet::bot::callback::Section;
 use kabinet::domain::{Password, Phone};
+use kabinet::messages::Section;
 use kabinet::sim::{ChatHandle, SimConfig, Simulator};
 
 const PASSWORD: &str = "Көктемгі жаңбыр 2026";

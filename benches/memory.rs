@@ -11,7 +11,7 @@ mod support;
 
 use std::time::Duration;
 
-use kabinet::bot::callback::Section;
+use kabinet::messages::Section;
 use kabinet::sim::{SimConfig, Simulator};
 use kabinet::storage::Storage;
 

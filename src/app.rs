@@ -7,15 +7,15 @@ use std::time::Duration;
 
 use crate::api::{self, ApiState, RunningApi};
 use crate::bot::{self, BotError, RunningBot, Telegram};
+use crate::channels::email::Mailer;
+use crate::channels::sms::SmsSender;
 use crate::config::Config;
 use crate::i18n::Localizer;
 use crate::maintenance::{self, RunningMaintenance};
 use crate::metrics::Metrics;
 use crate::notify::Wake;
-use crate::notify::email::Mailer;
 use crate::notify::reminders::{self, RunningReminders};
 use crate::notify::sender::{self, RunningSender, SenderDeps};
-use crate::notify::sms::SmsSender;
 use crate::storage::Storage;
 
 /// How Kabinet reaches the world beyond Telegram; the configured providers in production,

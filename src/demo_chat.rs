@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 
+use crate::channels::sms::SmsSender;
 use crate::config::Config;
 use crate::domain::Language;
-use crate::notify::sms::SmsSender;
 use crate::sim::{ChatHandle, MessageView, SimConfig, Simulator};
 use crate::storage::Storage;
 

@@ -433,30 +433,25 @@ async fn a_flood_is_cut_with_one_polite_answer(t: &mut TestBot) {
     let mut chat = t.sim.private_chat(620, "Скрипт", Some("ru"));
     chat.send_text("/start");
     chat.next().await.unwrap();
-    // Forty stickers at once: the one in hand and ten behind it are answered, the rest
+    // Forty stickers at once: those in hand and the ten behind them are answered, the rest
     // dropped with one message saying so.
     for _ in 0..40 {
         chat.send_sticker();
     }
     let bot_messages =
         |chat: &kabinet::sim::ChatHandle| chat.transcript().iter().filter(|m| m.from_bot).count();
-    // The greeting, eleven answers and the note.
-    let expected = 13;
+    // The greeting, ten to twelve answers (the ten waiting; the one in hand when /start
+    // was done; one more when the first sticker came in a poll of its own), and the note.
+    let at_least = 12;
     common::wait_until(
         "the flood answered",
         std::time::Duration::from_secs(60),
         || {
             let n = bot_messages(&chat);
-            async move { n >= expected }
+            async move { n >= at_least }
         },
     )
     .await;
-    let transcript = chat.transcript();
-    let told: Vec<_> = transcript
-        .iter()
-        .filter(|m| m.text.starts_with("Слишком много сообщений подряд"))
-        .collect();
-    assert_eq!(told.len(), 1, "one polite answer per flood");
     // The chat is served again once it is quiet.
     chat.skip_to_end();
     chat.send_text("/help");
@@ -466,5 +461,15 @@ async fn a_flood_is_cut_with_one_polite_answer(t: &mut TestBot) {
             break;
         }
     }
-    assert_eq!(bot_messages(&chat), expected + 1, "and the help");
+    let told = chat
+        .transcript()
+        .iter()
+        .filter(|m| m.text.starts_with("Слишком много сообщений подряд"))
+        .count();
+    assert_eq!(told, 1, "one polite answer per flood");
+    let answered = bot_messages(&chat) - 1 - told - 1;
+    assert!(
+        (10..=12).contains(&answered),
+        "ten to twelve of forty answered: {answered}"
+    );
 }

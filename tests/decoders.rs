@@ -3,9 +3,9 @@
 //! Kabinet would write.
 
 use kabinet::auth::parse_code;
-use kabinet::bot::callback::Callback;
 use kabinet::domain::{Email, Iin, Language, LocalityCode, Password, Phone, PortalId};
 use kabinet::ingest::{parse_date, parse_time};
+use kabinet::messages::Callback;
 use proptest::prelude::*;
 
 /// Strings that reach deep into the callback decoder: its own prefixes, then anything,

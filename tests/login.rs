@@ -302,7 +302,7 @@ async fn wrong_expired_and_exhausted_codes(t: &mut TestBot) {
             .await
             .unwrap()
             .text
-            .starts_with("Новый код отправлен.")
+            .starts_with("Новый код отправлен (2-й).")
     );
     let fresh = t.last_code();
     expire_codes(t).await;
@@ -358,7 +358,7 @@ async fn resend_pause_and_daily_cap(t: &mut TestBot) {
             .await
             .unwrap()
             .text
-            .starts_with("Жаңа код жіберілді.")
+            .starts_with("Жаңа код жіберілді (2-ші).")
     );
     assert_eq!(t.sms.lock().unwrap().len(), 2);
     // The codes above were moved an hour back; they still count for the day.

@@ -8,9 +8,9 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
+use kabinet::channels::sms::{SmsError, SmsSender};
 use kabinet::config::{Secret, SmsConfig};
 use kabinet::domain::Phone;
-use kabinet::notify::sms::{SmsError, SmsSender};
 use serde_json::{Value, json};
 
 #[derive(Default)]

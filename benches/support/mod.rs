@@ -11,8 +11,8 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use futures::StreamExt;
 use kabinet::app::Kabinet;
-use kabinet::bot::callback::{Callback, Section};
 use kabinet::domain::{Iin, Language, Sex};
+use kabinet::messages::{Callback, Section};
 use kabinet::sim::{ChatHandle, Simulator};
 use kabinet::storage::Storage;
 use serde_json::json;
@@ -168,7 +168,7 @@ pub async fn start(
         kabinet::sim::TOKEN,
         Duration::from_secs(1),
         kabinet::app::Outlets {
-            sms: kabinet::notify::sms::SmsSender::Log(Arc::new(|_: &str| {})),
+            sms: kabinet::channels::sms::SmsSender::Log(Arc::new(|_: &str| {})),
             mail: None,
         },
     )

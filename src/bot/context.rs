@@ -97,7 +97,7 @@ impl ChatCtx {
             }
         }
         if self.session.is_none() && self.dialogue.state.in_cabinet() {
-            self.dialogue.state = State::LocalityChosen;
+            self.dialogue.reset(State::LocalityChosen);
             self.notice = Some("session-ended");
         }
         Ok(())

@@ -5,27 +5,22 @@
 //! reads above the next screen. Secrets never reach the dialogue or the logs: the password's
 //! first entry is kept only as its hash, codes only as hashes in the database.
 
-use fluent_bundle::FluentValue;
-
 use super::state::State;
 use super::{BotError, ChatCtx, Deps};
 use crate::auth::{CodeOwner, new_code, parse_code};
 use crate::domain::{Iin, LocalityCode, OtpPurpose, Password, Phone};
+use crate::i18n::{Arg, Html};
 use crate::storage::{Cabinet, CodeReservation, PasswordAttempt, SessionEnd};
 
-type Note = Result<Option<String>, BotError>;
+/// What the parent reads above the next screen, if anything.
+pub type Note = Result<Option<Html>, BotError>;
 
-fn text(deps: &Deps, ctx: &ChatCtx, id: &str) -> Option<String> {
-    Some(deps.loc.text(ctx.lang, id))
+fn text(deps: &Deps, ctx: &ChatCtx, id: &str) -> Option<Html> {
+    Some(deps.loc.html_text(ctx.lang, id))
 }
 
-fn text_with(
-    deps: &Deps,
-    ctx: &ChatCtx,
-    id: &str,
-    args: &[(&str, FluentValue<'_>)],
-) -> Option<String> {
-    Some(deps.loc.format(ctx.lang, id, args))
+fn text_with(deps: &Deps, ctx: &ChatCtx, id: &str, args: &[(&str, Arg<'_>)]) -> Option<Html> {
+    Some(deps.loc.html(ctx.lang, id, args))
 }
 
 /// The IIN typed at the prompt.
@@ -41,7 +36,7 @@ pub async fn on_iin(deps: &Deps, ctx: &mut ChatCtx, user_id: i64, input: &str) -
                 deps,
                 ctx,
                 "iin-invalid",
-                &[("reason", reason.into())],
+                &[("reason", (&reason).into())],
             ));
         }
     };
@@ -118,7 +113,7 @@ pub async fn on_consent(deps: &Deps, ctx: &mut ChatCtx, cabinet: i64, agreed: bo
     send_code(deps, ctx, &record, OtpPurpose::Login).await
 }
 
-fn locked_note(deps: &Deps, ctx: &ChatCtx, cabinet: &Cabinet) -> Option<String> {
+fn locked_note(deps: &Deps, ctx: &ChatCtx, cabinet: &Cabinet) -> Option<Html> {
     let until = cabinet.locked_until.filter(|u| *u > ctx.now)?;
     Some(locked_text(deps, ctx, until))
 }
@@ -380,7 +375,7 @@ enum PasswordCheck {
     NoPassword(Cabinet),
     /// Wrong, locked, or refused: what to tell the parent, and whether the cabinet is
     /// locked now.
-    Refused { note: String, locked: bool },
+    Refused { note: Html, locked: bool },
     /// The cabinet is gone.
     Gone,
 }
@@ -418,7 +413,7 @@ async fn check_password(
         .await?
     {
         let minutes = (login.lockout.as_secs() / 60) as i64;
-        let note = deps.loc.format(
+        let note = deps.loc.html(
             ctx.lang,
             "password-attempts-limited",
             &[("minutes", minutes.into())],
@@ -455,28 +450,40 @@ async fn check_password(
         deps.storage.rate_limit_refund(&bucket).await?;
         return Ok(PasswordCheck::Right);
     }
+    Ok(wrong_password(deps, ctx, &record, failures, locks_until).await)
+}
+
+/// A wrong password: the tries left, or — when it locked the cabinet — until when, with the
+/// parent told by SMS.
+async fn wrong_password(
+    deps: &Deps,
+    ctx: &ChatCtx,
+    cabinet: &Cabinet,
+    failures: i64,
+    locks_until: Option<chrono::DateTime<chrono::Utc>>,
+) -> PasswordCheck {
     deps.metrics.login(false);
     tracing::info!(
-        cabinet,
+        cabinet = cabinet.id,
         failures,
         locked = locks_until.is_some(),
         "wrong password"
     );
     let note = match locks_until {
         Some(until) => {
-            tell_parent_of_lock(deps, &record, until).await;
+            tell_parent_of_lock(deps, cabinet, until).await;
             locked_text(deps, ctx, until)
         }
         None => {
-            let left = (i64::from(login.max_failures) - failures).max(1);
+            let left = (i64::from(deps.config.login.max_failures) - failures).max(1);
             deps.loc
-                .format(ctx.lang, "password-wrong", &[("left", left.into())])
+                .html(ctx.lang, "password-wrong", &[("left", left.into())])
         }
     };
-    Ok(PasswordCheck::Refused {
+    PasswordCheck::Refused {
         note,
         locked: locks_until.is_some(),
-    })
+    }
 }
 
 /// Each lock is told to the parent by SMS, so a parent whose cabinet a stranger locked
@@ -501,34 +508,33 @@ async fn tell_parent_of_lock(deps: &Deps, cabinet: &Cabinet, until: chrono::Date
     }
 }
 
-fn locked_text(deps: &Deps, ctx: &ChatCtx, until: chrono::DateTime<chrono::Utc>) -> String {
+fn locked_text(deps: &Deps, ctx: &ChatCtx, until: chrono::DateTime<chrono::Utc>) -> Html {
     let until = deps.loc.date_time(ctx.lang, until, deps.config.timezone);
-    let note = deps
+    let mut note = deps
         .loc
-        .format(ctx.lang, "locked", &[("until", until.into())]);
-    match support_line(deps, ctx) {
-        Some(support) => format!("{note}\n{support}"),
-        None => note,
+        .html(ctx.lang, "locked", &[("until", (&until).into())]);
+    if let Some(support) = support_line(deps, ctx) {
+        note.push_markup("\n").push(&support);
     }
+    note
 }
 
 /// «Questions: …» with `SUPPORT_CONTACT`, where a parent cannot go on alone.
-pub fn support_line(deps: &Deps, ctx: &ChatCtx) -> Option<String> {
+pub fn support_line(deps: &Deps, ctx: &ChatCtx) -> Option<Html> {
     let contact = deps.config.support_contact.as_deref()?;
-    Some(deps.loc.format(
-        ctx.lang,
-        "support-contact",
-        &[("contact", teloxide::utils::html::escape(contact).into())],
-    ))
+    Some(
+        deps.loc
+            .html(ctx.lang, "support-contact", &[("contact", contact.into())]),
+    )
 }
 
 /// The text `id`, with the support line under it when `SUPPORT_CONTACT` is set.
-fn with_support(deps: &Deps, ctx: &ChatCtx, id: &str) -> Option<String> {
-    let text = deps.loc.text(ctx.lang, id);
-    Some(match support_line(deps, ctx) {
-        Some(support) => format!("{text}\n{support}"),
-        None => text,
-    })
+fn with_support(deps: &Deps, ctx: &ChatCtx, id: &str) -> Option<Html> {
+    let mut text = deps.loc.html_text(ctx.lang, id);
+    if let Some(support) = support_line(deps, ctx) {
+        text.push_markup("\n").push(&support);
+    }
+    Some(text)
 }
 
 /// A returning parent's password.
@@ -564,7 +570,7 @@ async fn log_in(deps: &Deps, ctx: &mut ChatCtx, cabinet: i64) -> Result<(), BotE
         started_at: ctx.now,
         last_seen_at: ctx.now,
     });
-    ctx.dialogue.state = State::LoggedIn;
+    ctx.dialogue.reset(State::LoggedIn);
     Ok(())
 }
 
@@ -596,8 +602,34 @@ pub async fn resend_code(
         Some(last) if purpose == OtpPurpose::PhoneChange => Phone::parse(&last.phone).ok(),
         _ => None,
     };
-    let note = send_code_to(deps, ctx, &record, purpose, to).await?;
-    Ok(note.or_else(|| text(deps, ctx, "code-resent")))
+    if let Some(note) = send_code_to(deps, ctx, &record, purpose, to).await? {
+        return Ok(Some(note));
+    }
+    // Each new code says which it is, so a second resend reads differently from the first.
+    let since = ctx.now - chrono::Duration::hours(24);
+    let sent = deps
+        .storage
+        .codes_sent_to_chat(cabinet, ctx.chat_id, purpose, since)
+        .await?;
+    let nth = crate::i18n::ordinal(ctx.lang, sent);
+    Ok(text_with(
+        deps,
+        ctx,
+        "code-resent",
+        &[("nth", (&nth).into())],
+    ))
+}
+
+/// «Cancel» and `/cancel` in a prompt: back to Settings when logged in, to the locality
+/// otherwise.
+pub fn cancel(deps: &Deps, ctx: &mut ChatCtx) -> Option<Html> {
+    let next = if ctx.session.is_some() {
+        State::Settings
+    } else {
+        State::LocalityChosen
+    };
+    ctx.dialogue.stay(next);
+    text(deps, ctx, "cancelled")
 }
 
 /// `/logout` and the «Шығу» button.
@@ -609,7 +641,7 @@ pub async fn log_out(deps: &Deps, ctx: &mut ChatCtx) -> Note {
         .end_chat_session(ctx.chat_id, SessionEnd::Logout, ctx.now)
         .await?;
     ctx.session = None;
-    ctx.dialogue.state = State::LocalityChosen;
+    ctx.dialogue.reset(State::LocalityChosen);
     Ok(text(deps, ctx, "logged-out"))
 }
 
@@ -638,58 +670,6 @@ pub async fn on_old_password(deps: &Deps, ctx: &mut ChatCtx, cabinet: i64, input
         PasswordCheck::Gone => {
             ctx.dialogue.state = State::LocalityChosen;
             Ok(None)
-        }
-    }
-}
-
-/// Settings, «e-mail»: a new address.
-pub async fn on_email(deps: &Deps, ctx: &mut ChatCtx, input: &str) -> Note {
-    let Some(cabinet) = ctx.cabinet_id() else {
-        return Ok(None);
-    };
-    match crate::domain::Email::parse(input) {
-        Err(reason) => Ok(text(deps, ctx, reason.message_id())),
-        Ok(email) => {
-            deps.storage
-                .set_email(cabinet, Some(email.as_str()), ctx.now)
-                .await?;
-            ctx.dialogue.state = State::Settings;
-            Ok(text(deps, ctx, "email-saved"))
-        }
-    }
-}
-
-/// Settings, «change main phone»: the new number; a code goes to it.
-pub async fn on_new_phone(deps: &Deps, ctx: &mut ChatCtx, input: &str) -> Note {
-    let Some(cabinet) = ctx.cabinet_id() else {
-        return Ok(None);
-    };
-    let phone = match Phone::parse(input) {
-        Ok(p) => p,
-        Err(reason) => return Ok(text(deps, ctx, reason.message_id())),
-    };
-    let Some(record) = deps.storage.cabinet(cabinet).await? else {
-        return Ok(None);
-    };
-    if record.phone == phone.as_str() {
-        return Ok(text(deps, ctx, "phone-same"));
-    }
-    send_code_to(deps, ctx, &record, OtpPurpose::PhoneChange, Some(phone)).await
-}
-
-/// Settings, «add a phone»: an extra number (no code: nothing is sent to it).
-pub async fn on_extra_phone(deps: &Deps, ctx: &mut ChatCtx, input: &str) -> Note {
-    let Some(cabinet) = ctx.cabinet_id() else {
-        return Ok(None);
-    };
-    match Phone::parse(input) {
-        Err(reason) => Ok(text(deps, ctx, reason.message_id())),
-        Ok(phone) => {
-            deps.storage
-                .add_extra_phone(cabinet, phone.as_str(), ctx.now)
-                .await?;
-            ctx.dialogue.state = State::Settings;
-            Ok(text(deps, ctx, "phone-added"))
         }
     }
 }

@@ -1,16 +1,23 @@
-//! The Telegram bot: the handler tree, the dialogue, the screens.
+//! The Telegram bot. `schema.rs` routes updates to `handlers.rs`; a button goes through the
+//! table in `routes.rs` to a transition (`start`, `login`, `cabinet`, `settings`); the
+//! state's screen is read in `screens.rs` and drawn by a view (`views/`); `show.rs` puts it
+//! in the chat. The dialogue (`state.rs`) lives in the database.
 
 mod cabinet;
-pub mod callback;
 mod context;
 mod handlers;
 mod lanes;
 mod login;
 mod polling;
+mod pressed;
+mod routes;
 mod schema;
 mod screens;
+mod settings;
+mod show;
+mod start;
 pub mod state;
-pub mod texts;
+mod views;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,11 +31,11 @@ pub use context::ChatCtx;
 pub use schema::schema;
 
 use crate::auth::{CodeSeal, Hasher};
+use crate::channels::sms::SmsSender;
 use crate::config::Config;
 use crate::domain::Language;
 use crate::i18n::Localizer;
 use crate::metrics::Metrics;
-use crate::notify::sms::SmsSender;
 use crate::storage::{Storage, StorageError};
 use crate::telegram::{BotApi, Pacer};
 
@@ -102,31 +109,6 @@ impl Telegram {
                 config.telegram_rates.global_per_sec,
                 config.telegram_rates.chat_per_sec,
             ),
-        }
-    }
-}
-
-/// Sends a message a parent is waiting for, in its turn (see [`Pacer::answer`]). If Telegram
-/// refuses it with 429 all the same, the chat is held for the `retry_after` and the message
-/// goes once more after it. `send` makes the request afresh for each try.
-pub(crate) async fn send_paced<F, Fut>(
-    deps: &Deps,
-    chat: ChatId,
-    send: F,
-) -> Result<Message, teloxide::RequestError>
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Result<Message, teloxide::RequestError>>,
-{
-    let mut tries = 0;
-    loop {
-        deps.pacer.answer(chat.0).await;
-        tries += 1;
-        match send().await {
-            Err(teloxide::RequestError::RetryAfter(after)) if tries < 3 => {
-                deps.pacer.refused(chat.0, after.duration());
-            }
-            other => return other,
         }
     }
 }

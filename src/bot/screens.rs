@@ -1,333 +1,217 @@
-//! Screens: what a state looks like (text and buttons), and putting a screen in the chat —
-//! by editing the current one in place, or as a new message.
+//! The screen of a chat's state: reads what it shows (always through the chat's own
+//! cabinet, so a forged button shows nothing of anyone else) and hands it to its view.
 
-use teloxide::payloads::{EditMessageTextSetters, SendMessageSetters};
-use teloxide::prelude::*;
-use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
-use teloxide::utils::html::escape;
+use chrono::NaiveDate;
 
-use super::callback::Callback;
 use super::state::{AfterLanguage, State};
-use super::{BotError, ChatCtx, Deps, HandlerResult, KBot, send_paced};
-use crate::domain::Language;
+use super::views::{self, PAGE, Screen, Voice};
+use super::{BotError, ChatCtx, Deps};
+use crate::domain::Phone;
 
-/// Localities per page of the list.
-pub const LOCALITIES_PER_PAGE: i64 = 8;
-
-/// A screen: HTML text (every data value escaped) and its inline keyboard.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Screen {
-    pub text: String,
-    pub keyboard: InlineKeyboardMarkup,
-}
-
-impl Screen {
-    /// The screen with a short note above it («this button is stale», an error …).
-    pub fn with_note(mut self, note: &str) -> Screen {
-        self.text = format!("{note}\n\n{}", self.text);
-        self
+fn voice<'a>(deps: &'a Deps, ctx: &ChatCtx) -> Voice<'a> {
+    Voice {
+        loc: &deps.loc,
+        lang: ctx.lang,
+        tz: deps.config.timezone,
     }
 }
 
-fn button(text: impl Into<String>, callback: Callback) -> InlineKeyboardButton {
-    InlineKeyboardButton::callback(text.into(), callback.encode())
-}
-
-/// The screen of the chat's current state.
+/// The screen of the chat's current state. A cabinet screen whose record is gone (or is not
+/// this cabinet's) leads to the menu, saying so.
 pub async fn render(deps: &Deps, ctx: &mut ChatCtx) -> Result<Screen, BotError> {
-    if ctx.dialogue.state.in_cabinet()
-        && let Some(cabinet) = ctx.cabinet_id()
-    {
-        return super::cabinet::render(deps, ctx, cabinet).await;
-    }
-    let loc = &deps.loc;
-    let lang = ctx.lang;
-    Ok(match &ctx.dialogue.state {
-        State::New => language_screen(deps, lang, true),
-        State::ChoosingLanguage { then } => {
-            language_screen(deps, lang, matches!(then, AfterLanguage::Locality { .. }))
-        }
-        State::ChoosingLocality { page } => locality_list(deps, lang, *page).await?,
-        State::LocalityChosen => {
-            let locality = match &ctx.locality {
-                Some(code) => deps.storage.locality(code).await?,
-                None => None,
-            };
-            match locality {
-                Some(l) => Screen {
-                    text: loc.format(
-                        lang,
-                        "locality-chosen",
-                        &[("locality", escape(l.name(lang)).into())],
-                    ),
-                    keyboard: InlineKeyboardMarkup::new([
-                        vec![button(loc.text(lang, "button-cabinet"), Callback::Cabinet)],
-                        vec![button(
-                            loc.text(lang, "button-change-locality"),
-                            Callback::ChangeLocality,
-                        )],
-                    ]),
-                },
-                // The locality went away (or was never chosen): choose again.
-                None => locality_list(deps, lang, 0).await?,
-            }
-        }
-        State::NoCabinet => {
-            let name = match &ctx.locality {
-                Some(code) => deps
-                    .storage
-                    .locality(code)
+    match ctx.cabinet_id().filter(|_| ctx.dialogue.state.in_cabinet()) {
+        Some(cabinet) => match cabinet_screen(deps, ctx, cabinet).await? {
+            Some(screen) => Ok(screen),
+            None => {
+                ctx.dialogue.reset(State::LoggedIn);
+                let menu = cabinet_screen(deps, ctx, cabinet)
                     .await?
-                    .map(|l| l.name(lang).to_owned()),
-                None => None,
-            };
-            let mut text = loc.format(
-                lang,
-                "no-cabinet",
-                &[("locality", escape(&name.unwrap_or_default()).into())],
-            );
-            if let Some(support) = super::login::support_line(deps, ctx) {
-                text = format!("{text}\n\n{support}");
+                    .unwrap_or_else(|| {
+                        views::start::language(&deps.loc, ctx.lang, false, &deps.bot_username)
+                    });
+                Ok(menu.with_note(&deps.loc.html_text(ctx.lang, "not-found")))
             }
-            Screen {
-                text,
-                keyboard: InlineKeyboardMarkup::new([
-                    vec![button(
-                        loc.text(lang, "button-reenter-iin"),
-                        Callback::ReenterIin,
-                    )],
-                    vec![button(
-                        loc.text(lang, "button-change-locality"),
-                        Callback::ChangeLocality,
-                    )],
-                ]),
-            }
+        },
+        None => outside_screen(deps, ctx).await,
+    }
+}
+
+/// Screens before the cabinet: start, locality, login.
+async fn outside_screen(deps: &Deps, ctx: &ChatCtx) -> Result<Screen, BotError> {
+    let v = voice(deps, ctx);
+    let bot = &deps.bot_username;
+    Ok(match &ctx.dialogue.state {
+        State::New => views::start::language(&deps.loc, ctx.lang, true, bot),
+        State::ChoosingLanguage { then } => {
+            let greeting = matches!(then, AfterLanguage::Locality { .. });
+            views::start::language(&deps.loc, ctx.lang, greeting, bot)
+        }
+        State::ChoosingLocality { page } => localities(deps, ctx, *page).await?,
+        State::LocalityChosen => match locality(deps, ctx).await? {
+            Some(l) => views::start::locality_chosen(&v, &l),
+            None => localities(deps, ctx, 0).await?,
+        },
+        State::EnteringIin => views::login::iin_prompt(&v),
+        State::NoCabinet => {
+            let name = locality(deps, ctx)
+                .await?
+                .map(|l| l.name(ctx.lang).to_owned());
+            let support = views::start::support(&v, deps.config.support_contact.as_deref());
+            views::login::no_cabinet(&v, &name.unwrap_or_default(), support)
+        }
+        State::Consent { .. } => {
+            let url = deps.config.privacy_policy_url.as_ref();
+            views::login::consent(&v, url.map(|u| u.as_str()).unwrap_or_default())
         }
         State::EnteringCode { cabinet, purpose } => {
             // Where the newest code went: the phone on file, or a new main phone.
-            let to = match deps
-                .storage
-                .latest_otp(*cabinet, ctx.chat_id, *purpose)
-                .await?
-            {
+            let s = &deps.storage;
+            let to = match s.latest_otp(*cabinet, ctx.chat_id, *purpose).await? {
                 Some(last) => Some(last.phone),
-                None => deps.storage.cabinet(*cabinet).await?.map(|c| c.phone),
+                None => s.cabinet(*cabinet).await?.map(|c| c.phone),
             };
-            let phone = to
-                .and_then(|p| crate::domain::Phone::parse(&p).ok())
-                .map(|p| p.masked())
-                .unwrap_or_default();
+            let phone = to.and_then(|p| Phone::parse(&p).ok()).map(|p| p.masked());
             let minutes = (deps.config.otp.ttl.as_secs() / 60).max(1) as i64;
-            Screen {
-                text: loc.format(
-                    lang,
-                    "code-sent",
-                    &[("phone", phone.into()), ("minutes", minutes.into())],
-                ),
-                keyboard: InlineKeyboardMarkup::new([
-                    vec![button(
-                        loc.text(lang, "button-continue"),
-                        Callback::CodeContinue,
-                    )],
-                    vec![button(
-                        loc.text(lang, "button-resend-code"),
-                        Callback::ResendCode,
-                    )],
-                    vec![button(loc.text(lang, "button-cancel"), Callback::Cancel)],
-                ]),
-            }
+            views::login::code_sent(&v, &phone.unwrap_or_default(), minutes)
         }
-        State::NewPassword { .. } => Screen {
-            text: loc.text(lang, "password-new-prompt"),
-            keyboard: InlineKeyboardMarkup::new([vec![button(
-                loc.text(lang, "button-cancel"),
-                Callback::Cancel,
-            )]]),
-        },
-        State::RepeatPassword { .. } => Screen {
-            text: loc.text(lang, "password-repeat-prompt"),
-            keyboard: InlineKeyboardMarkup::new([vec![button(
-                loc.text(lang, "button-cancel"),
-                Callback::Cancel,
-            )]]),
-        },
-        State::EnteringPassword { .. } => Screen {
-            text: loc.text(lang, "password-prompt"),
-            keyboard: InlineKeyboardMarkup::new([
-                vec![button(
-                    loc.text(lang, "button-forgot-password"),
-                    Callback::ForgotPassword,
-                )],
-                vec![button(loc.text(lang, "button-cancel"), Callback::Cancel)],
-            ]),
-        },
-        State::Consent { .. } => {
-            let url = deps
-                .config
-                .privacy_policy_url
-                .as_ref()
-                .map(|u| escape(u.as_str()))
-                .unwrap_or_default();
-            Screen {
-                text: loc.format(lang, "consent-prompt", &[("url", url.into())]),
-                keyboard: InlineKeyboardMarkup::new([
-                    vec![button(
-                        loc.text(lang, "button-consent"),
-                        Callback::Consent(true),
-                    )],
-                    vec![button(
-                        loc.text(lang, "button-consent-decline"),
-                        Callback::Consent(false),
-                    )],
-                ]),
-            }
-        }
-        State::EnteringIin => Screen {
-            text: loc.text(lang, "iin-prompt"),
-            keyboard: InlineKeyboardMarkup::new([
-                vec![button(
-                    loc.text(lang, "button-back"),
-                    Callback::BackToLocality,
-                )],
-                vec![button(
-                    loc.text(lang, "button-change-locality"),
-                    Callback::ChangeLocality,
-                )],
-            ]),
-        },
+        State::NewPassword { .. } => views::login::prompt(&v, "password-new-prompt"),
+        State::RepeatPassword { .. } => views::login::prompt(&v, "password-repeat-prompt"),
+        State::EnteringPassword { .. } => views::login::password(&v),
         // Cabinet screens without a session are left by ChatCtx::load before rendering.
-        _ => language_screen(deps, lang, false),
+        _ => views::start::language(&deps.loc, ctx.lang, false, bot),
     })
 }
 
-fn language_screen(deps: &Deps, lang: Language, greeting: bool) -> Screen {
-    let loc = &deps.loc;
-    let text = if greeting {
-        loc.format(
-            lang,
-            "welcome",
-            &[("bot", escape(&deps.bot_username).into())],
-        )
-    } else {
-        loc.text(lang, "language-prompt")
-    };
-    // Each language is named in itself; Kazakh first.
-    let buttons = Language::ALL.map(|l| {
-        button(
-            loc.text(l, &format!("language-self-{}", l.code())),
-            Callback::Language(l),
-        )
-    });
-    Screen {
-        text,
-        keyboard: InlineKeyboardMarkup::new([buttons.to_vec()]),
-    }
-}
-
-async fn locality_list(deps: &Deps, lang: Language, page: u32) -> Result<Screen, BotError> {
-    let loc = &deps.loc;
-    let mut localities = deps.storage.all_localities().await?;
-    localities.sort_by_cached_key(|l| crate::i18n::collation_key(lang, l.name(lang)));
-    let total = localities.len() as i64;
-    if total == 0 {
-        return Ok(Screen {
-            text: loc.text(lang, "locality-none"),
-            keyboard: InlineKeyboardMarkup::default(),
-        });
-    }
-    let pages = (total + LOCALITIES_PER_PAGE - 1) / LOCALITIES_PER_PAGE;
-    let page = i64::from(page).min(pages - 1);
-    let mut rows: Vec<Vec<InlineKeyboardButton>> = localities
-        .iter()
-        .skip((page * LOCALITIES_PER_PAGE) as usize)
-        .take(LOCALITIES_PER_PAGE as usize)
-        .map(|l| {
-            let code = crate::domain::LocalityCode::parse(&l.code).expect("stored codes are valid");
-            vec![button(l.name(lang), Callback::Locality(code))]
-        })
-        .collect();
-    if pages > 1 {
-        let mut nav = Vec::new();
-        if page > 0 {
-            nav.push(button("‹", Callback::LocalityPage(page as u32 - 1)));
-        }
-        nav.push(button(format!("{}/{}", page + 1, pages), Callback::Noop));
-        if page + 1 < pages {
-            nav.push(button("›", Callback::LocalityPage(page as u32 + 1)));
-        }
-        rows.push(nav);
-    }
-    Ok(Screen {
-        text: loc.text(lang, "locality-prompt"),
-        keyboard: InlineKeyboardMarkup::new(rows),
-    })
-}
-
-/// Where a screen goes.
-#[derive(Debug, Clone, Copy)]
-pub enum Show {
-    /// Replace the message in place (navigation).
-    Edit(MessageId),
-    /// A new message at the bottom of the chat (after the parent wrote something).
-    New,
-}
-
-/// Offers Telegram's «share my phone» button under the code screen (a reply keyboard needs
-/// a message of its own; it hides itself once used).
-pub async fn offer_contact(bot: &KBot, ctx: &ChatCtx, deps: &Deps) -> HandlerResult {
-    use teloxide::types::{KeyboardButton, KeyboardMarkup};
-    let keyboard =
-        KeyboardMarkup::new([[
-            KeyboardButton::new(deps.loc.text(ctx.lang, "button-share-phone"))
-                .request(teloxide::types::ButtonRequest::Contact),
-        ]])
-        .one_time_keyboard()
-        .resize_keyboard();
-    let text = deps.loc.text(ctx.lang, "contact-prompt");
-    let chat = ChatId(ctx.chat_id);
-    send_paced(deps, chat, || {
-        bot.send_message(chat, &text)
-            .reply_markup(keyboard.clone())
-            .send()
-    })
-    .await?;
-    Ok(())
-}
-
-/// Puts `screen` in the chat and makes it the current screen.
-pub async fn show(
-    bot: &KBot,
+async fn locality(
     deps: &Deps,
-    ctx: &mut ChatCtx,
-    screen: Screen,
-    how: Show,
-) -> HandlerResult {
-    let chat = ChatId(ctx.chat_id);
-    if let Show::Edit(message_id) = how {
-        let edited = bot
-            .edit_message_text(chat, message_id, &screen.text)
-            .reply_markup(screen.keyboard.clone())
-            .await;
-        match edited {
-            Ok(_) => {
-                ctx.dialogue.screen = Some(message_id.0);
-                return Ok(());
-            }
-            Err(teloxide::RequestError::Api(teloxide::ApiError::MessageNotModified)) => {
-                ctx.dialogue.screen = Some(message_id.0);
-                return Ok(());
-            }
-            // The message is gone (deleted, or too old to edit): send the screen anew.
-            Err(teloxide::RequestError::Api(_)) => {}
-            Err(other) => return Err(other.into()),
-        }
-    }
-    let sent = send_paced(deps, chat, || {
-        bot.send_message(chat, &screen.text)
-            .reply_markup(screen.keyboard.clone())
-            .send()
+    ctx: &ChatCtx,
+) -> Result<Option<crate::storage::Locality>, BotError> {
+    Ok(match &ctx.locality {
+        Some(code) => deps.storage.locality(code).await?,
+        None => None,
     })
-    .await?;
-    ctx.dialogue.screen = Some(sent.id.0);
-    Ok(())
+}
+
+async fn localities(deps: &Deps, ctx: &ChatCtx, page: u32) -> Result<Screen, BotError> {
+    let mut all = deps.storage.all_localities().await?;
+    all.sort_by_cached_key(|l| crate::i18n::collation_key(ctx.lang, l.name(ctx.lang)));
+    Ok(views::start::localities(&voice(deps, ctx), &all, page))
+}
+
+/// The cabinet's screens; `None` when what the state names is not this cabinet's.
+async fn cabinet_screen(
+    deps: &Deps,
+    ctx: &ChatCtx,
+    cabinet: i64,
+) -> Result<Option<Screen>, BotError> {
+    let v = voice(deps, ctx);
+    let s = &deps.storage;
+    Ok(Some(match ctx.dialogue.state.clone() {
+        State::Feed { page } => {
+            let listed = s.feed(cabinet, i64::from(page), PAGE).await?;
+            // Shown means read.
+            let unread: Vec<i64> = listed
+                .items
+                .iter()
+                .filter(|e| e.read_at.is_none())
+                .map(|e| e.id)
+                .collect();
+            s.mark_read(cabinet, &unread, ctx.now).await?;
+            views::feed::render(&v, &listed)
+        }
+        State::Applications { page } => {
+            views::applications::list(&v, &s.applications(cabinet, i64::from(page), PAGE).await?)
+        }
+        State::Application { id, .. } => match s.application_card(cabinet, id).await? {
+            Some(card) => views::applications::card(&v, &card),
+            None => return Ok(None),
+        },
+        State::Referrals { page } => {
+            views::referrals::list(&v, &s.referrals(cabinet, i64::from(page), PAGE).await?)
+        }
+        State::Referral { id, .. } => match s.referral(cabinet, id).await? {
+            Some(r) => views::referrals::card(&v, &r, ctx.now),
+            None => return Ok(None),
+        },
+        State::Files => views::files::list(&v, &s.children(cabinet).await?),
+        State::File { child } => return file(deps, ctx, cabinet, child).await,
+        State::Attendance { child, year, month } => {
+            return attendance(deps, ctx, cabinet, child, year, month).await;
+        }
+        State::Settings => {
+            let Some(record) = s.cabinet(cabinet).await? else {
+                return Ok(None);
+            };
+            let extra = s.extra_phones(cabinet).await?;
+            views::settings::render(&v, &record, &extra, deps.config.smtp.is_some())
+        }
+        State::Sessions => {
+            views::settings::sessions(&v, &s.live_sessions(cabinet).await?, ctx.chat_id)
+        }
+        State::OldPassword { .. } => views::login::prompt(&v, "password-old-prompt"),
+        State::EnteringEmail => views::login::prompt(&v, "email-prompt"),
+        State::EnteringNewPhone => views::login::prompt(&v, "phone-new-prompt"),
+        State::EnteringExtraPhone => views::login::prompt(&v, "phone-extra-prompt"),
+        // The main menu.
+        _ => {
+            let name = s.cabinet(cabinet).await?.map(|c| c.full_name);
+            let unread = s.unread_count(cabinet).await?;
+            views::menu::render(&v, &name.unwrap_or_default(), unread)
+        }
+    }))
+}
+
+/// A child's file; `child` is the child's place in the cabinet's list.
+async fn file(
+    deps: &Deps,
+    ctx: &ChatCtx,
+    cabinet: i64,
+    child: u32,
+) -> Result<Option<Screen>, BotError> {
+    let children = deps.storage.children(cabinet).await?;
+    let Some(c) = children.get(child as usize) else {
+        return Ok(None);
+    };
+    let Some(file) = deps.storage.child_file(cabinet, &c.iin).await? else {
+        return Ok(None);
+    };
+    let today = ctx.now.with_timezone(&deps.config.timezone).date_naive();
+    Ok(Some(views::files::file(
+        &voice(deps, ctx),
+        &file,
+        child,
+        today,
+    )))
+}
+
+/// A month of a child's attendance.
+async fn attendance(
+    deps: &Deps,
+    ctx: &ChatCtx,
+    cabinet: i64,
+    child: u32,
+    year: i32,
+    month: u32,
+) -> Result<Option<Screen>, BotError> {
+    let children = deps.storage.children(cabinet).await?;
+    let (Some(c), Some(first)) = (
+        children.get(child as usize),
+        NaiveDate::from_ymd_opt(year, month, 1),
+    ) else {
+        return Ok(None);
+    };
+    let next = first
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap_or(first);
+    let days = deps
+        .storage
+        .attendance(cabinet, &c.iin, first, next)
+        .await?;
+    Ok(Some(views::files::attendance(
+        &voice(deps, ctx),
+        c,
+        child,
+        first,
+        &days,
+    )))
 }

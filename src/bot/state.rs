@@ -131,8 +131,9 @@ impl State {
         )
     }
 
-    /// The screen «Артқа» leads to.
-    pub fn back(&self) -> State {
+    /// The screen «Артқа» leads to when the way here is not remembered (a chat from before
+    /// the navigation stack, or one that came in by a push).
+    pub fn parent(&self) -> State {
         match self {
             State::Application { page, .. } => State::Applications { page: *page },
             State::Referral { page, .. } => State::Referrals { page: *page },
@@ -174,16 +175,54 @@ pub enum AfterLanguage {
     Return { state: Box<State> },
 }
 
-/// The stored dialogue: the state, and which message is the current screen (buttons on any
-/// other message are stale).
+/// Screens remembered for «Артқа»: deeper than any path through the cabinet.
+pub const BACK_DEPTH: usize = 8;
+
+/// The stored dialogue: the state, which message is the current screen (buttons on any
+/// other message are stale) and what it shows, and the way back.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Dialogue {
     pub state: State,
     #[serde(default)]
     pub screen: Option<i32>,
+    /// The fingerprint of what the screen message shows (`Screen::fingerprint`): an edit
+    /// to the same would be refused by Telegram, so it is not sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shown: Option<u64>,
+    /// The screens the parent came through, the latest last: «Артқа» returns to it, with
+    /// its page; «Мәзір» forgets them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub back: Vec<State>,
 }
 
 impl Dialogue {
+    /// On to `next`, remembering where the parent was.
+    pub fn go(&mut self, next: State) {
+        let here = std::mem::replace(&mut self.state, next);
+        if here != self.state {
+            self.back.push(here);
+            if self.back.len() > BACK_DEPTH {
+                self.back.remove(0);
+            }
+        }
+    }
+
+    /// To `next` in place (another page of the same list): the way back stays.
+    pub fn stay(&mut self, next: State) {
+        self.state = next;
+    }
+
+    /// Back to the screen the parent came from.
+    pub fn go_back(&mut self) {
+        self.state = self.back.pop().unwrap_or_else(|| self.state.parent());
+    }
+
+    /// To `state`, forgetting the way (the menu, a new start, a logout).
+    pub fn reset(&mut self, state: State) {
+        self.state = state;
+        self.back.clear();
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("a dialogue always serialises")
     }

@@ -4,6 +4,7 @@
 
 mod collate;
 mod dates;
+mod html;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,6 +17,28 @@ use crate::domain::Language;
 
 pub use collate::collation_key;
 pub use dates::{month_name, month_title};
+pub use html::{Arg, Html};
+
+/// An ordinal as written with digits: «2-ші», «6-шы» in Kazakh (the suffix follows the
+/// vowels of the number's last word), «2-й» in Russian.
+pub fn ordinal(lang: Language, n: i64) -> String {
+    match lang {
+        Language::Ru => format!("{n}-й"),
+        Language::Kk => {
+            // The word the number's name ends with: its last non-zero part.
+            let last = if n % 10 != 0 {
+                n % 10
+            } else if n % 100 != 0 {
+                n % 100
+            } else {
+                100
+            };
+            // алты, тоғыз, он, жиырма, отыз, қырық, алпыс, тоқсан: back vowels.
+            let back = matches!(last, 6 | 9 | 10 | 20 | 30 | 40 | 60 | 90);
+            format!("{n}-{}", if back { "шы" } else { "ші" })
+        }
+    }
+}
 
 static LOCALES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/locales");
 
@@ -166,6 +189,28 @@ impl Localizer {
         }
         tracing::warn!(id, "message missing in every language");
         id.to_owned()
+    }
+
+    /// The message `id` as HTML: the pattern is Kabinet's own, and every text argument is
+    /// escaped here, so a value from the portal or a parent cannot change the markup.
+    pub fn html(&self, lang: Language, id: &str, args: &[(&str, Arg<'_>)]) -> Html {
+        let values: Vec<(&str, FluentValue<'_>)> = args
+            .iter()
+            .map(|(name, arg)| {
+                let value = match arg {
+                    Arg::Text(text) => FluentValue::from(html::escape(text)),
+                    Arg::Html(html) => FluentValue::from(html.as_str()),
+                    Arg::Number(n) => FluentValue::from(*n),
+                };
+                (*name, value)
+            })
+            .collect();
+        Html::from_localizer(self.format(lang, id, &values))
+    }
+
+    /// The message `id` as HTML, without arguments.
+    pub fn html_text(&self, lang: Language, id: &str) -> Html {
+        self.html(lang, id, &[])
     }
 
     /// Whether `lang` has its own text for `id` (no fallback).

@@ -3,10 +3,7 @@
 //! their deliveries are recorded in the same transaction as the change that caused them
 //! (see [`crate::storage::NewEvent`]); this module only sends what is queued.
 
-pub mod email;
 pub mod reminders;
 pub mod sender;
-pub mod sms;
-pub mod texts;
 
 pub use sender::Wake;

@@ -17,12 +17,12 @@ use rand::Rng;
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 
-use super::email::{MailError, Mailer};
-use super::sms::{SmsError, SmsSender};
-use super::texts;
+use crate::channels::email::{MailError, Mailer};
+use crate::channels::sms::{SmsError, SmsSender};
 use crate::config::Config;
 use crate::domain::{Channel, Phone};
 use crate::i18n::Localizer;
+use crate::messages;
 use crate::metrics::Metrics;
 use crate::storage::{ClaimedDelivery, SendOutcome, SenderLease, Storage};
 use crate::telegram::{BotApi, CallError, OutgoingMessage, Pacer};
@@ -294,8 +294,8 @@ async fn send_telegram(deps: &SenderDeps, d: &ClaimedDelivery) -> SendOutcome {
     if !d.chat_may_receive {
         return SendOutcome::Dropped("the chat is no longer logged into the cabinet".into());
     }
-    let (text, keyboard) = texts::telegram(&deps.loc, d.language, &d.event);
-    let message = OutgoingMessage::html(chat, &text)
+    let (text, keyboard) = messages::push_telegram(&deps.loc, d.language, &d.event);
+    let message = OutgoingMessage::html(chat, text.as_str())
         .keyboard(&keyboard)
         .silent(is_quiet_hour(crate::clock::now(), deps.config.timezone));
     deps.pacer.push(chat).await;
@@ -339,7 +339,7 @@ async fn send_sms(deps: &SenderDeps, d: &ClaimedDelivery) -> SendOutcome {
     let Some(phone) = d.address.as_deref().and_then(|a| Phone::parse(a).ok()) else {
         return SendOutcome::Failed("no valid phone".into());
     };
-    let text = texts::sms(&deps.loc, d.language, &d.event);
+    let text = messages::push_sms(&deps.loc, d.language, &d.event);
     match deps.sms.send(&phone, &text).await {
         Ok(()) => SendOutcome::Sent,
         Err(SmsError::Refused(why)) => SendOutcome::Failed(why),
@@ -354,7 +354,7 @@ async fn send_email(deps: &SenderDeps, d: &ClaimedDelivery) -> SendOutcome {
     let Some(to) = d.address.as_deref() else {
         return SendOutcome::Failed("no address".into());
     };
-    let (subject, body) = texts::email(&deps.loc, d.language, &d.event, &deps.bot_username);
+    let (subject, body) = messages::push_email(&deps.loc, d.language, &d.event, &deps.bot_username);
     match mail.send(to, &subject, &body).await {
         Ok(()) => SendOutcome::Sent,
         Err(MailError::Transient(why)) => retry_later(d, crate::clock::now(), why),

@@ -297,6 +297,20 @@ impl Storage {
             .bind(cabinet_id).bind(chat_id).bind(purpose).fetch_optional(pool).await)?)
     }
 
+    /// How many codes of this purpose went to this chat for the cabinet since `since`.
+    pub async fn codes_sent_to_chat(
+        &self,
+        cabinet_id: i64,
+        chat_id: i64,
+        purpose: OtpPurpose,
+        since: DateTime<Utc>,
+    ) -> Result<i64> {
+        Ok(on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM otp_codes WHERE cabinet_id = $1 AND chat_id = $2 \
+             AND purpose = $3 AND created_at >= $4")
+            .bind(cabinet_id).bind(chat_id).bind(purpose).bind(since).fetch_one(pool).await)?)
+    }
+
     /// Reserves one attempt at the chat's live code of this purpose: the code is returned
     /// (to be checked) only if it is unused, unexpired, and had fewer than `max_attempts`
     /// attempts; the attempt is counted in the same statement.

@@ -195,22 +195,21 @@ impl TestBot {
 
     async fn launch(&mut self) {
         let sms = self.sms.clone();
-        let outlets = kabinet::app::Outlets {
-            // The `log` provider is captured; a configured gateway is used as configured.
-            sms: match self.config.sms {
-                kabinet::config::SmsConfig::Log => {
-                    kabinet::notify::sms::SmsSender::Log(std::sync::Arc::new(move |line: &str| {
-                        sms.lock().unwrap().push(line.to_owned());
-                    }))
-                }
-                ref other => kabinet::notify::sms::SmsSender::from_config(other),
-            },
-            mail: self
-                .config
-                .smtp
-                .as_ref()
-                .map(|smtp| kabinet::notify::email::Mailer::from_config(smtp).expect("mailer")),
-        };
+        let outlets =
+            kabinet::app::Outlets {
+                // The `log` provider is captured; a configured gateway is used as configured.
+                sms: match self.config.sms {
+                    kabinet::config::SmsConfig::Log => kabinet::channels::sms::SmsSender::Log(
+                        std::sync::Arc::new(move |line: &str| {
+                            sms.lock().unwrap().push(line.to_owned());
+                        }),
+                    ),
+                    ref other => kabinet::channels::sms::SmsSender::from_config(other),
+                },
+                mail: self.config.smtp.as_ref().map(|smtp| {
+                    kabinet::channels::email::Mailer::from_config(smtp).expect("mailer")
+                }),
+            };
         let kabinet = kabinet::app::start(
             self.config.clone(),
             self.db.storage.clone(),
@@ -310,7 +309,7 @@ impl TestBot {
     }
 
     /// Stops the bot; checks what every story must keep: no rate limit broken, every button
-    /// press answered.
+    /// press answered, no request refused by Telegram (no «message is not modified»).
     pub async fn stop(mut self) {
         if let Some(bot) = self.bot.take() {
             bot.stop().await;
@@ -325,6 +324,14 @@ impl TestBot {
             0,
             "a button press was left unanswered"
         );
+        let refused: Vec<(String, String)> = self
+            .sim
+            .requests()
+            .into_iter()
+            .filter(|r| r.status == 400)
+            .map(|r| (r.method, r.description.unwrap_or_default()))
+            .collect();
+        assert_eq!(refused, vec![], "Telegram refused requests with 400");
         self.db.cleanup().await;
     }
 }
