@@ -31,7 +31,11 @@ enum Command {
         file: PathBuf,
     },
     /// Print the effective configuration (secrets masked), or what is wrong with it.
-    CheckConfig,
+    CheckConfig {
+        /// Print `.env.example` instead: every key with its default and meaning.
+        #[arg(long)]
+        env_example: bool,
+    },
     /// Print a new random secret for CODE_SECRET or API_TOKEN (64 hexadecimal digits).
     Secret,
     /// The whole bot with demo data in this terminal: no token, no network.
@@ -71,7 +75,11 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::CheckConfig => check_config(&config),
+            Command::CheckConfig { env_example: true } => {
+                print!("{}", kabinet::config::env_example());
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::CheckConfig { env_example: false } => check_config(&config),
             Command::Secret => {
                 println!("{}", kabinet::config::new_secret());
                 Ok(ExitCode::SUCCESS)
