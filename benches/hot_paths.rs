@@ -46,12 +46,13 @@ fn texts(c: &mut Criterion) {
         kind: EventKind::ApplicationStatus,
         application_id: Some(1),
         referral_id: None,
-        child_iin: None,
+        child_iin: Some("210610511117".into()),
         details: r#"{"status":"queued","queue_position":12,"comment":"Кезекке қойылды"}"#.into(),
         occurred_at: kabinet::clock::now(),
         read_at: None,
         application_number: Some("ALM-2026-000137".into()),
         referral_number: None,
+        child_name: Some("Сейітов Әли Ерболұлы".into()),
     };
     c.bench_function("texts/plain message", |b| {
         b.iter(|| loc.text(black_box(Language::Kk), "section-feed"))

@@ -1,7 +1,7 @@
 //! The demo data set (`demo/demo.json`, in the import shape of SPEC §3) and its loader, used
 //! by `kabinet demo` and by the tests.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
 use serde_json::Value;
 
 use crate::ingest::{ImportReport, import_document};
@@ -18,48 +18,103 @@ pub struct DemoParent {
     pub full_name: String,
 }
 
-/// The day the demo document was written for: its referral due tomorrow, its queue moved
-/// last week.
+/// The day the demo document was written for (a Wednesday): its referral was issued
+/// yesterday and is due tomorrow, its queue moved last week, its attendance runs to
+/// yesterday.
 pub const REFERENCE_DATE: NaiveDate = NaiveDate::from_ymd_opt(2026, 11, 25).expect("a valid date");
 
-/// Fields of the document that hold dates or times of events (birth dates stay put: the
-/// IIN encodes them).
-const MOVABLE_FIELDS: [&str; 7] = [
-    "submitted_at",
-    "changed_at",
-    "issued_at",
-    "valid_until",
-    "desired_date",
-    "opened_at",
-    "date",
-];
+/// Fields of the document that hold moments of the story, moved day for day (birth dates
+/// stay put: the IIN encodes them).
+const STORY_FIELDS: [&str; 4] = ["submitted_at", "changed_at", "issued_at", "valid_until"];
+
+/// Fields tied to the school calendar (1 September): moved by whole years only.
+const CALENDAR_FIELDS: [&str; 2] = ["desired_date", "opened_at"];
+
+/// Attendance days: moved by school days, so a weekday stays a weekday.
+const SCHOOL_DAY_FIELD: &str = "date";
 
 pub fn document() -> Value {
     serde_json::from_str(DEMO_JSON).expect("demo/demo.json is valid JSON (tested)")
 }
 
-/// The document with every event moved by whole weeks so that [`REFERENCE_DATE`] falls in
-/// the week of `today`: the demo stays current (a referral still due soon, attendance up to
-/// this week) and weekdays stay weekdays.
-pub fn document_for(today: NaiveDate) -> Value {
-    let weeks = (today - REFERENCE_DATE).num_days().div_euclid(7);
-    let mut doc = document();
-    if weeks != 0 {
-        shift(&mut doc, Duration::weeks(weeks));
+/// How far the demo moves to look, on `today`, as it did on [`REFERENCE_DATE`].
+#[derive(Debug, Clone, Copy)]
+struct Shift {
+    days: i64,
+    school_days: i64,
+    years: u32,
+}
+
+impl Shift {
+    fn to(today: NaiveDate) -> Shift {
+        let days = (today - REFERENCE_DATE).num_days();
+        let school_days = school_day_index(last_school_day_before(today))
+            - school_day_index(last_school_day_before(REFERENCE_DATE));
+        Shift {
+            days,
+            school_days,
+            years: u32::try_from(days.div_euclid(365)).unwrap_or(0),
+        }
     }
+
+    fn date(&self, field: &str, date: NaiveDate) -> NaiveDate {
+        if field == SCHOOL_DAY_FIELD && date.weekday().num_days_from_monday() < 5 {
+            school_day(school_day_index(date) + self.school_days)
+        } else if CALENDAR_FIELDS.contains(&field) {
+            date.checked_add_months(Months::new(12 * self.years))
+                .unwrap_or(date)
+        } else {
+            date + Duration::days(self.days)
+        }
+    }
+}
+
+/// Mondays to Fridays counted from the Monday 2001-01-01: Monday 0, Friday 4, next Monday 5.
+fn school_day_index(date: NaiveDate) -> i64 {
+    let since = (date - SCHOOL_EPOCH).num_days();
+    let weekday = i64::from(date.weekday().num_days_from_monday()).min(4);
+    since.div_euclid(7) * 5 + weekday
+}
+
+fn school_day(index: i64) -> NaiveDate {
+    SCHOOL_EPOCH + Duration::days(index.div_euclid(5) * 7 + index.rem_euclid(5))
+}
+
+const SCHOOL_EPOCH: NaiveDate = NaiveDate::from_ymd_opt(2001, 1, 1).expect("a Monday");
+
+/// The last Monday-to-Friday before `date`.
+fn last_school_day_before(date: NaiveDate) -> NaiveDate {
+    let mut day = date - Duration::days(1);
+    while day.weekday().num_days_from_monday() >= 5 {
+        day -= Duration::days(1);
+    }
+    day
+}
+
+/// The document moved so that, on `today`, the demo reads as it did on [`REFERENCE_DATE`]:
+/// the referral issued yesterday is due tomorrow, the queue moved five days ago, and the
+/// attendance runs to the last school day before today.
+pub fn document_for(today: NaiveDate) -> Value {
+    let mut doc = document();
+    shift(&mut doc, Shift::to(today));
     doc
 }
 
-fn shift(value: &mut Value, by: Duration) {
+fn shift(value: &mut Value, by: Shift) {
     match value {
         Value::Object(map) => {
             for (key, v) in map.iter_mut() {
                 match v {
-                    Value::String(s) if MOVABLE_FIELDS.contains(&key.as_str()) => {
+                    Value::String(s) if STORY_FIELDS.contains(&key.as_str()) => {
                         if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-                            *s = (t + by).to_rfc3339();
-                        } else if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-                            *s = (d + by).format("%Y-%m-%d").to_string();
+                            *s = (t + Duration::days(by.days)).to_rfc3339();
+                        }
+                    }
+                    Value::String(s)
+                        if CALENDAR_FIELDS.contains(&key.as_str()) || key == SCHOOL_DAY_FIELD =>
+                    {
+                        if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+                            *s = by.date(key, d).format("%Y-%m-%d").to_string();
                         }
                     }
                     other => shift(other, by),
@@ -71,10 +126,12 @@ fn shift(value: &mut Value, by: Duration) {
     }
 }
 
-/// Loads the demo data into `storage` (migrated), moved to the week of `now`. Fails if any
+/// Loads the demo data into `storage` (migrated), moved to the day of `now`. Fails if any
 /// record is refused: the demo set must always load whole.
 pub async fn load(storage: &Storage, now: DateTime<Utc>) -> Result<ImportReport, StorageError> {
-    let doc = document_for(now.date_naive());
+    // The story is told in Kazakhstan's time (UTC+5), as the document's own times are.
+    let local = chrono::FixedOffset::east_opt(5 * 3600).expect("a valid offset");
+    let doc = document_for(now.with_timezone(&local).date_naive());
     let report = import_document(storage, &doc, now, |_| {}).await?;
     if let Some((path, reason)) = report.failures.first() {
         return Err(StorageError::Corrupt(format!(

@@ -80,11 +80,15 @@ fn print_intro(lang: Language) {
             .unwrap_or(code)
             .to_owned()
     };
+    let iin = match lang {
+        Language::Kk => "ЖСН",
+        Language::Ru => "ИИН",
+    };
     let parents: Vec<String> = crate::demo::parents()
         .into_iter()
         .map(|p| {
             format!(
-                "  {} · IIN {} · {}",
+                "  {} · {iin} {} · {}",
                 locality_name(&p.locality),
                 p.iin,
                 p.full_name
@@ -157,11 +161,20 @@ impl Terminal {
             .ok()
             .and_then(|n| self.buttons.get(n.wrapping_sub(1)))
         {
-            Some(label) if input.len() <= 2 => {
-                if let Err(e) = chat.press(label) {
-                    println!("({e})");
+            Some(label) if input.len() <= 2 => match chat.press(label) {
+                // A toast («Кемінде бір арна…») shows in Telegram over the chat for a moment;
+                // here it is a line of its own.
+                Ok(callback) => {
+                    let chat = chat.clone();
+                    tokio::spawn(async move {
+                        if let Some(Some(toast)) = chat.answer_of(&callback).await {
+                            print!("💬 {toast}\n> ");
+                            let _ = std::io::stdout().flush();
+                        }
+                    });
                 }
-            }
+                Err(e) => println!("({e})"),
+            },
             _ => {
                 chat.send_text(input);
             }

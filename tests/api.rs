@@ -549,7 +549,7 @@ async fn sms_and_email_reach_their_gateways(db: TestDb) {
     assert_eq!(sms[0]["to"], json!("+77011234545"));
     assert_eq!(
         sms[0]["text"],
-        json!("№ALM-2026-000137: В очереди (5-е место)")
+        json!("Личный кабинет: Әли, В очереди (5-е место) · № ALM-2026-000137")
     );
     let mails = sink.mails();
     assert_eq!(mails.len(), 1);

@@ -248,15 +248,29 @@ async fn stickers_photos_and_stray_text_get_an_answer(t: &mut TestBot) {
     chat.next().await.unwrap();
     chat.send_sticker();
     let ask = chat.next().await.unwrap();
-    assert!(ask.text.starts_with("Мұнда мәтін күтілуде"), "{}", ask.text);
-    chat.send_forwarded("900315412348");
     assert!(
-        chat.next()
-            .await
-            .unwrap()
-            .text
-            .starts_with("Мұнда мәтін күтілуде")
+        ask.text
+            .starts_with("Мұнда мәтін жазыңыз.\n\nЖеке сәйкестендіру нөміріңізді (ЖСН)"),
+        "{}",
+        ask.text
     );
+    // A forwarded IIN is text, but not typed here: the parent is told so, and nothing is
+    // looked up.
+    chat.send_forwarded("900315412348");
+    let forwarded = chat.next().await.unwrap();
+    assert!(
+        forwarded.text.starts_with(
+            "Қайта жіберілген хабарламаларды қабылдамаймын. ЖСН-ді өзіңіз теріп жіберіңіз.\n\nЖеке сәйкестендіру нөміріңізді (ЖСН)"
+        ),
+        "{}",
+        forwarded.text
+    );
+    let lookups: i64 = t
+        .storage()
+        .fetch_i64("SELECT COUNT(*) FROM rate_limits WHERE bucket LIKE 'iin:%'")
+        .await
+        .unwrap();
+    assert_eq!(lookups, 0, "a forwarded IIN is not looked up");
 }
 
 async fn stale_and_forged_buttons_get_the_current_screen(t: &mut TestBot) {
@@ -343,7 +357,7 @@ async fn language_can_change_at_any_time(t: &mut TestBot) {
     assert!(
         cancelled
             .text
-            .starts_with("Отменено.\n\nНаселённый пункт: Астана"),
+            .starts_with("Действие отменено.\n\nНаселённый пункт: Астана"),
         "{}",
         cancelled.text
     );

@@ -2,6 +2,7 @@
 
 mod common;
 
+use chrono::Datelike;
 use common::TestBot;
 use kabinet::domain::{Iin, Language};
 use kabinet::sim::{ChatHandle, MessageView};
@@ -57,14 +58,36 @@ async fn menu_feed_and_reading(t: &mut TestBot) {
         feed.text
     );
     // Newest first (the clubs recorded at import), in Almaty time.
+    // Each line names the child it is about.
     assert!(
         feed.text
-            .contains("🆕 24 қараша 2026 ж., 09:00\nЖолдама берілді · № ALM-R-2026-0451"),
+            .contains("🆕 2026 жылғы 24 қараша, 09:00\nЖолдама берілді · № ALM-R-2026-0451\nАяла"),
         "{}",
         feed.text
     );
-    let clubs = feed.text.find("Үйірмеге жазылды · Шахмат").unwrap();
+    let clubs = feed.text.find("Үйірмеге жазылды\nАяла · Шахмат").unwrap();
     assert!(clubs < feed.text.find("Жолдама берілді").unwrap());
+    // A club enrollment opens the child's file.
+    assert_eq!(
+        feed.labels().iter().filter(|l| **l == "📁 Аяла").count(),
+        2,
+        "{:?}",
+        feed.labels()
+    );
+    let file = press(&mut chat, "📁 Аяла").await;
+    assert!(
+        file.text
+            .starts_with("Сейітова Аяла Ерболқызы\nТуған күні: 2019 жылғы 2 қыркүйек"),
+        "{}",
+        file.text
+    );
+    assert!(
+        file.text
+            .contains("№154 мектеп-гимназия, 1 «Ә» сынып (2026 жылғы 1 қыркүйектен бастап)"),
+        "{}",
+        file.text
+    );
+    let feed = press(&mut chat, "‹ Артқа").await;
     assert!(feed.labels().contains(&"1/3") && feed.labels().contains(&"›"));
     let second = press(&mut chat, "›").await;
     assert!(second.text.starts_with("Оқиғалар таспасы · 2/3"));
@@ -103,7 +126,7 @@ async fn applications_and_their_cards(t: &mut TestBot) {
     let list = press(&mut chat, "📝 Мои заявления").await;
     assert!(
         list.text.starts_with(
-            "Мои заявления\n\n№ ALM-2026-007731 — Сейітова Аяла Ерболқызы\nКружок · Зачислен"
+            "Мои заявления\n\n№ ALM-2026-007731 — Сейітова Аяла Ерболқызы\nКружок · Зачислена"
         ),
         "{}",
         list.text
@@ -116,6 +139,15 @@ async fn applications_and_their_cards(t: &mut TestBot) {
         list.text
     );
     let card = press(&mut chat, "№ ALM-2026-000137").await;
+    // The queue place and how it moved since it was first given, with the year only when
+    // it is not this year's.
+    let this_year = kabinet::clock::now().year() == 2026;
+    let moved = if this_year {
+        "Статус: В очереди (37-е место)\nМесто в очереди: 52 → 37 с 12 марта\n"
+    } else {
+        "Статус: В очереди (37-е место)\nМесто в очереди: 52 → 37 с 12 марта 2026 г.\n"
+    };
+    assert!(card.text.contains(moved), "{moved:?} in {}", card.text);
     for line in [
         "Заявление № ALM-2026-000137",
         "Ребёнок: Сейітов Әли Ерболұлы (10 июня 2021 г.)",
@@ -126,7 +158,8 @@ async fn applications_and_their_cards(t: &mut TestBot) {
         "Статус: В очереди (37-е место)",
         "1. Детский сад №12 «Балапан»\n2. Детский сад №45 «Куншуак»",
         "• 12 марта 2026 г., 14:30 — В очереди (52-е место)",
-        "Кезек жылжыды / Очередь продвинулась",
+        // The portal's comment, in the parent's language.
+        "  Очередь продвинулась",
     ] {
         assert!(card.text.contains(line), "{line:?} in {}", card.text);
     }
@@ -151,11 +184,21 @@ async fn referrals_with_days_left_and_expired(t: &mut TestBot) {
         "{}",
         list.text
     );
+    // An expired referral: its date, no countdown, and the status says the rest.
     let card = press(&mut chat, "№ AST-R-2026-0907").await;
-    assert!(card.text.contains("Действует до: "), "{}", card.text);
-    assert!(card.text.contains("(срок истёк)"), "{}", card.text);
-    assert!(card.text.contains("Статус: Истёк срок"));
-    assert!(card.text.contains("Адрес: Астана, Тұран даңғылы, 37"));
+    assert!(
+        card.text.contains(
+            "Срок действия: до 22 октября 2026 г., 18:00\nСтатус: Истёк срок\nЗаявление: № AST-2026-002310"
+        ),
+        "{}",
+        card.text
+    );
+    // The address and the group as the portal wrote them in Russian.
+    assert!(card.text.contains("Адрес: Астана, проспект Туран, 37"));
+    assert!(
+        card.text
+            .contains("Группа / класс: Младшая группа «Балдырган»")
+    );
 }
 
 async fn files_clubs_and_attendance_by_month(t: &mut TestBot) {
@@ -173,7 +216,7 @@ async fn files_clubs_and_attendance_by_month(t: &mut TestBot) {
     let dana = press(&mut chat, "Жақсыбекова Дана Ерланқызы").await;
     assert!(
         dana.text
-            .contains("Детский сад №7 «Айголек», Ересек топ «Жұлдыз»"),
+            .contains("Детский сад №7 «Айголек», Старшая группа «Жулдыз» (с 1 сентября 2026 г.)"),
         "{}",
         dana.text
     );
@@ -196,26 +239,22 @@ async fn files_clubs_and_attendance_by_month(t: &mut TestBot) {
     );
     press(&mut chat, "‹ Назад").await;
     press(&mut chat, "Жақсыбекова Дана Ерланқызы").await;
-    let month = press(&mut chat, "📅 Посещаемость").await;
-    let today = kabinet::clock::now()
-        .with_timezone(&chrono_tz::Asia::Almaty)
-        .date_naive();
-    let _ = today;
-    // Back to October 2026 (the demo's first month), whatever month it is now.
-    let mut view = month;
-    for _ in 0..24 {
-        if view.text.contains("Октябрь 2026") {
-            break;
-        }
-        let previous = view
-            .labels()
-            .into_iter()
-            .find(|l| l.starts_with('‹') && l != &"‹ Назад")
-            .unwrap()
-            .to_owned();
-        view = press(&mut chat, &previous).await;
-    }
+    // Attendance opens at the latest month with records, and goes no further: the demo's
+    // records run to November 2026.
+    let november = press(&mut chat, "📅 Посещаемость").await;
+    assert!(november.text.contains("Ноябрь 2026"), "{}", november.text);
+    assert_eq!(
+        november.labels(),
+        ["‹ Октябрь 2026", "‹ Назад", "Меню"],
+        "nothing after the last month with records"
+    );
+    let view = press(&mut chat, "‹ Октябрь 2026").await;
     assert!(view.text.contains("Октябрь 2026"), "{}", view.text);
+    assert_eq!(
+        view.labels(),
+        ["Ноябрь 2026 ›", "‹ Назад", "Меню"],
+        "nothing before the first month with records"
+    );
     // 22 weekdays in October 2026; the demo marks every day whose pattern is 0 absent, 5 excused.
     let days = kabinet::demo::document()["attendance"][2]["records"]
         .as_array()
@@ -230,9 +269,29 @@ async fn files_clubs_and_attendance_by_month(t: &mut TestBot) {
     assert_eq!(present + absent + excused, 22);
     let share = (present * 100 + 11) / 22;
     let summary = format!(
-        "Был: {present} · Не был: {absent} · По уважительной причине: {excused}\nДоля посещений: {share}%"
+        "Посещено: {present} · Пропущено: {absent} · По уважительной причине: {excused}\nДоля посещений: {share}%"
     );
     assert!(view.text.contains(&summary), "{summary} in {}", view.text);
+    // The month at a glance: October 2026 begins on a Thursday.
+    let mark = |status: &serde_json::Value| match status.as_str().unwrap() {
+        "present" => '🟩',
+        "absent" => '🟥',
+        _ => '🟨',
+    };
+    let marks: String = october.iter().map(|d| mark(&d["status"])).collect();
+    let rows: Vec<String> = [(0, 2), (2, 7), (7, 12), (12, 17), (17, 22)]
+        .iter()
+        .map(|(from, to)| marks.chars().skip(*from).take(to - from).collect())
+        .collect();
+    let calendar = format!(
+        " 1–2  ➖➖➖{}\n 5–9  {}\n12–16 {}\n19–23 {}\n26–30 {}\n🟩 посещено · 🟥 пропущено · 🟨 по уважительной причине · ⬜ нет сведений",
+        rows[0], rows[1], rows[2], rows[3], rows[4]
+    );
+    assert!(
+        view.text.contains(&calendar),
+        "{calendar}\nin\n{}",
+        view.text
+    );
     assert!(
         view.text.contains("Последние дни\n30 октября — "),
         "{}",
@@ -418,7 +477,9 @@ async fn change_password_and_email_in_settings(t: &mut TestBot) {
     let old_message = chat.send_text("Ескі құпиясөз 2025");
     let new_prompt = chat.next().await.unwrap();
     assert!(
-        new_prompt.text.contains("придумайте многоразовый пароль"),
+        new_prompt.text.ends_with(
+            "Придумайте новый пароль: не короче 8 символов; ИИН и номер телефона не подойдут."
+        ),
         "{}",
         new_prompt.text
     );
@@ -657,7 +718,7 @@ async fn a_card_for_every_status_and_kind_words_for_empty_sections(t: &mut TestB
         "В листе ожидания",
         "Выдано направление",
         "Неактивно",
-        "Зачислен",
+        "Зачислена",
         "Отказано",
         "Отменено",
     ]

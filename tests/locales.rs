@@ -191,7 +191,7 @@ fn dates_are_local_with_month_names() {
     let at = Utc.with_ymd_and_hms(2026, 11, 24, 20, 5, 0).unwrap();
     assert_eq!(
         loc.date_time(Language::Kk, at, tz),
-        "25 қараша 2026 ж., 01:05"
+        "2026 жылғы 25 қараша, 01:05"
     );
     assert_eq!(
         loc.date_time(Language::Ru, at, tz),

@@ -76,7 +76,7 @@ async fn first_login_in_kazakh(t: &mut TestBot) {
     assert!(
         code_screen
             .text
-            .starts_with("Растау коды SMS арқылы +7 701 *** ** 45 нөміріне жіберілді."),
+            .starts_with("Растау коды SMS арқылы +7 701 *** ** 45 нөміріне жіберілді.\n\n6 таңбалы кодты осы чатқа жіберіңіз. Код 5 минут бойы жарамды."),
         "{}",
         code_screen.text
     );
@@ -102,7 +102,7 @@ async fn first_login_in_kazakh(t: &mut TestBot) {
     let _ = chat.answer_of(&toast).await;
     assert_eq!(
         chat.callback_answer(&toast),
-        Some(Some("SMS-тегі 6 цифрлы кодты осы чатқа жіберіңіз.".into()))
+        Some(Some("SMS-тегі 6 таңбалы кодты осы чатқа жіберіңіз.".into()))
     );
 
     let code_message = chat.send_text(&code);
@@ -245,10 +245,10 @@ async fn unknown_iin_gets_the_memo_answer(t: &mut TestBot) {
     );
     assert_eq!(
         answer.labels(),
-        ["ЖСН-ды қайта енгізу", "Елді мекенді өзгерту"]
+        ["ЖСН-ді қайта енгізу", "Елді мекенді өзгерту"]
     );
     assert!(t.sms.lock().unwrap().is_empty());
-    chat.press("ЖСН-ды қайта енгізу").unwrap();
+    chat.press("ЖСН-ді қайта енгізу").unwrap();
     assert!(
         chat.next()
             .await
@@ -274,7 +274,7 @@ async fn wrong_expired_and_exhausted_codes(t: &mut TestBot) {
         say(&mut chat, "12ab")
             .await
             .text
-            .contains("Код — это 6 цифр.")
+            .contains("Код состоит из 6 цифр.")
     );
     assert!(
         say(&mut chat, wrong)
@@ -377,7 +377,7 @@ async fn every_password_rule_has_its_message(t: &mut TestBot) {
     say(&mut chat, AIGERIM).await;
     say(&mut chat, &t.last_code()).await;
     let cases = [
-        ("коротко", "Пароль — не короче 8 символов."),
+        ("коротко", "Пароль должен быть не короче 8 символов."),
         (AIGERIM, "Пароль не должен совпадать с ИИН."),
         (
             "8 701 123 45 45",
@@ -443,7 +443,7 @@ async fn lockout_and_its_end(t: &mut TestBot) {
     // The parent is told by SMS, in one segment.
     let sms = t.sms.lock().unwrap().last().cloned().unwrap();
     assert!(
-        sms.contains("Қате құпиясөздерден кабинет бұғатталды. Қайта кіру: "),
+        sms.contains(": Жеке кабинет бұғатталды: қате құпиясөз. Қайта кіру: "),
         "{sms}"
     );
     let still = say(&mut chat, PASSWORD).await;

@@ -376,7 +376,12 @@ async fn files_clubs_and_attendance(s: Storage) {
     let cabinet = aigerims_cabinet(&s).await;
     let file = s.child_file(cabinet.id, AYALA).await.unwrap().unwrap();
     let placement = file.placement.unwrap();
-    assert_eq!(placement.group_name, "1 «Ә» сынып");
+    assert_eq!(placement.group_name.get(Language::Kk), "1 «Ә» сынып");
+    assert_eq!(
+        placement.group_name.get(Language::Ru),
+        "1 «Ә» класс",
+        "a text the portal sent in both languages is kept in both"
+    );
     let clubs: Vec<_> = file.clubs.iter().map(|c| c.name(Language::Kk)).collect();
     assert_eq!(clubs, ["Шахмат", "Домбыра"]);
     let from = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();

@@ -16,12 +16,13 @@ application-card = <b>Өтініш № { $number }</b>
     Оқыту тілі: { $language }
     Берілген күні: { $submitted }
     Мәртебесі: <b>{ $status }</b>
+queue-moved = Кезектегі орны: { $from } → { $to }, { $since } бері
 instruction-kk = қазақ тілі
 instruction-ru = орыс тілі
 label-privilege = Жеңілдік
 label-institutions = Таңдалған ұйымдар (қалау ретімен)
 label-history = Мәртебе тарихы
-history-earlier = тағы { $count } ерте жазба
+history-earlier = бұдан бұрын тағы { $count } жазба
 button-open-referral = 📨 Жолдаманы ашу
 referrals-empty = Әзірге жолдамалар жоқ.
 referral-card = <b>Жолдама № { $number }</b>
@@ -30,10 +31,11 @@ referral-card = <b>Жолдама № { $number }</b>
     Мекенжайы: { $address }
     Топ / сынып: { $group }
     Берілген күні: { $issued }
-    Жарамдылық мерзімі: { $until } ({ $validity })
+    Жарамдылық мерзімі: { $validity }
     Мәртебесі: <b>{ $status }</b>
     Өтініш: № { $application }
-referral-expired-mark = мерзімі өтті
+referral-validity = { $until }
+referral-validity-left = { $until } ({ $left })
 button-open-application = 📝 Өтініш № { $number }
 files-empty = Әзірге жеке іс-құжаттар жоқ.
 label-born = Туған күні: { $date }
@@ -42,10 +44,12 @@ file-no-placement = Ұйым туралы мәлімет әзірге түспе
 label-clubs = Үйірмелер
 clubs-empty = Үйірмелер жоқ.
 button-attendance = 📅 Сабаққа қатысу
-attendance-empty = Бұл айда сабаққа қатысу туралы мәлімет жоқ.
-attendance-summary = Келді: { $present } · Келмеді: { $absent } · Себепті: { $excused }
+attendance-empty = Сабаққа қатысу туралы мәлімет әзірге түспеді.
+attendance-summary = Келді: { $present } · Келмеді: { $absent } · Дәлелді себеппен: { $excused }
     Қатысу үлесі: { $share }%
 label-last-days = Соңғы күндер
+attendance-legend = 🟩 келді · 🟥 келмеді · 🟨 дәлелді себеппен · ⬜ мәлімет жоқ
+button-open-file = 📁 { $child }
 settings = <b>Баптаулар</b>
 
     Негізгі телефон: { $phone }
@@ -75,6 +79,8 @@ phone-removed = Телефон өшірілді.
 phones-none = жоқ
 
 ## Pushes
+push-sms = Жеке кабинет: { $child }, { $what }
+push-sms-no-child = Жеке кабинет: { $what }
 push-open = Ашу
 push-email-subject = Жеке кабинет: { $what }
 push-email-footer = Толығырақ — Telegram-дағы жеке кабинетте: { $link }

@@ -18,13 +18,13 @@ button-continue = Жалғастыру
 ## Сандар
 unread-count = { $count } жаңа
 days-left = { $count ->
-    [one] { $count } күн қалды
+    [0] бүгін бітеді
    *[other] { $count } күн қалды
 }
 applications-count = { $count } өтініш
 
 ## Күндер
-date-long = { $day } { $month } { $year } ж.
+date-long = { $year } жылғы { $day } { $month }
 date-time = { $date }, { $time }
 date-day-month = { $day } { $month }
 month-with-year = { $month } { $year }
@@ -42,6 +42,20 @@ month-in-date-10 = қазан
 month-in-date-11 = қараша
 month-in-date-12 = желтоқсан
 
+## Ай атауы шығыс септікте: «1 қыркүйектен бастап», «1 қыркүйектен бері»
+month-from-1 = қаңтардан
+month-from-2 = ақпаннан
+month-from-3 = наурыздан
+month-from-4 = сәуірден
+month-from-5 = мамырдан
+month-from-6 = маусымнан
+month-from-7 = шілдеден
+month-from-8 = тамыздан
+month-from-9 = қыркүйектен
+month-from-10 = қазаннан
+month-from-11 = қарашадан
+month-from-12 = желтоқсаннан
+
 month-title-1 = Қаңтар
 month-title-2 = Ақпан
 month-title-3 = Наурыз
@@ -54,6 +68,10 @@ month-title-9 = Қыркүйек
 month-title-10 = Қазан
 month-title-11 = Қараша
 month-title-12 = Желтоқсан
+
+## Ұзақтық: «Код 5 минут бойы жарамды»
+duration-minutes = { $count } минут
+duration-seconds = { $count } секунд
 
 language-name-kk = Қазақша
 language-name-ru = Орысша

@@ -8,6 +8,7 @@ application-status-waiting_list = Күту тізімінде
 application-status-referral_issued = Жолдама берілді
 application-status-inactive = Белсенді емес
 application-status-enrolled = Қабылданды
+application-status-enrolled-female = Қабылданды
 application-status-rejected = Бас тартылды
 application-status-cancelled = Күші жойылды
 
@@ -26,12 +27,12 @@ institution-kind-club_center = Қосымша білім беру орталығ
 referral-status-active = Белсенді
 referral-status-used = Пайдаланылды
 referral-status-expired = Мерзімі өтті
-referral-status-revoked = Кері қайтарылды
+referral-status-revoked = Кері қайтарып алынды
 
 ## Сабаққа қатысу
 attendance-status-present = Келді
 attendance-status-absent = Келмеді
-attendance-status-excused = Себепті
+attendance-status-excused = Дәлелді себеппен келмеді
 
 ## Жеңілдік санаттары
 privilege-extraordinary = Кезектен тыс құқық
@@ -42,7 +43,7 @@ event-kind-application_status = Өтініш мәртебесі өзгерді
 event-kind-referral_issued = Жолдама берілді
 event-kind-referral_used = Жолдама пайдаланылды
 event-kind-referral_expired = Жолдаманың мерзімі өтті
-event-kind-referral_revoked = Жолдама кері қайтарылды
+event-kind-referral_revoked = Жолдама кері қайтарып алынды
 event-kind-referral_expires_soon = Жолдаманың мерзімі жақында бітеді
 event-kind-club_enrolled = Үйірмеге жазылды
 
@@ -61,7 +62,7 @@ iin-error-empty = ЖСН енгізілмеді. 12 цифрды жіберің�
 iin-error-not-digits = ЖСН тек цифрлардан тұрады.
 iin-error-length = ЖСН 12 цифрдан тұрады, ал сіз { $count } цифр енгіздіңіз.
 iin-error-birth-date = Алғашқы алты цифр — туған күн (ЖЖААКК), бірақ мұндай күн жоқ.
-iin-error-birth-date-future = ЖСН-дағы туған күн әлі келген жоқ.
+iin-error-birth-date-future = ЖСН-дегі туған күн әлі келген жоқ.
 iin-error-century = Жетінші цифр 1-ден 6-ға дейін болуы керек.
 iin-error-control = Соңғы (бақылау) цифры сәйкес келмейді — бір цифр қате терілген болуы мүмкін.
 
@@ -69,7 +70,7 @@ iin-error-control = Соңғы (бақылау) цифры сәйкес келм
 phone-error-empty = Телефон нөмірі енгізілмеді.
 phone-error-characters = Нөмірде тек цифрлар, бос орын, сызықша және жақша болады.
 phone-error-length = Ұялы нөмір +7 немесе 8-ден кейін 10 цифрдан тұрады.
-phone-error-country = Бұл Қазақстан нөмірі емес: ол +7 немесе 8-ден басталады.
+phone-error-country = Бұл Қазақстан нөмірі емес: қазақстандық нөмірлер +7 немесе 8-ден басталады.
 phone-error-not-mobile = Бұл ұялы нөмір емес: ұялы нөмірлер 70, 74, 75, 76 немесе 77-ден басталады.
 
 ## Электрондық пошта қателері

@@ -16,6 +16,7 @@ application-card = <b>Заявление № { $number }</b>
     Язык обучения: { $language }
     Подано: { $submitted }
     Статус: <b>{ $status }</b>
+queue-moved = Место в очереди: { $from } → { $to } с { $since }
 instruction-kk = казахский
 instruction-ru = русский
 label-privilege = Льгота
@@ -34,10 +35,11 @@ referral-card = <b>Направление № { $number }</b>
     Адрес: { $address }
     Группа / класс: { $group }
     Выдано: { $issued }
-    Действует до: { $until } ({ $validity })
+    Срок действия: до { $validity }
     Статус: <b>{ $status }</b>
     Заявление: № { $application }
-referral-expired-mark = срок истёк
+referral-validity = { $until }
+referral-validity-left = { $until } ({ $left })
 button-open-application = 📝 Заявление № { $number }
 files-empty = Личных дел пока нет.
 label-born = Дата рождения: { $date }
@@ -46,10 +48,12 @@ file-no-placement = Сведения об организации пока не �
 label-clubs = Кружки
 clubs-empty = Кружков нет.
 button-attendance = 📅 Посещаемость
-attendance-empty = За этот месяц сведений о посещаемости нет.
-attendance-summary = Был: { $present } · Не был: { $absent } · По уважительной причине: { $excused }
+attendance-empty = Сведений о посещаемости пока нет.
+attendance-summary = Посещено: { $present } · Пропущено: { $absent } · По уважительной причине: { $excused }
     Доля посещений: { $share }%
 label-last-days = Последние дни
+attendance-legend = 🟩 посещено · 🟥 пропущено · 🟨 по уважительной причине · ⬜ нет сведений
+button-open-file = 📁 { $child }
 settings = <b>Настройки</b>
 
     Основной телефон: { $phone }
@@ -79,6 +83,8 @@ phone-removed = Телефон удалён.
 phones-none = нет
 
 ## Pushes
+push-sms = Личный кабинет: { $child }, { $what }
+push-sms-no-child = Личный кабинет: { $what }
 push-open = Открыть
 push-email-subject = Личный кабинет: { $what }
 push-email-footer = Подробнее — в личном кабинете в Telegram: { $link }

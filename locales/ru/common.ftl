@@ -21,6 +21,7 @@ unread-count = { $count ->
    *[other] { $count } новых
 }
 days-left = { $count ->
+    [0] истекает сегодня
     [one] остался { $count } день
     [few] осталось { $count } дня
     [many] осталось { $count } дней
@@ -52,6 +53,20 @@ month-in-date-10 = октября
 month-in-date-11 = ноября
 month-in-date-12 = декабря
 
+## Месяц после «с»: «с 1 сентября»
+month-from-1 = января
+month-from-2 = февраля
+month-from-3 = марта
+month-from-4 = апреля
+month-from-5 = мая
+month-from-6 = июня
+month-from-7 = июля
+month-from-8 = августа
+month-from-9 = сентября
+month-from-10 = октября
+month-from-11 = ноября
+month-from-12 = декабря
+
 month-title-1 = Январь
 month-title-2 = Февраль
 month-title-3 = Март
@@ -64,6 +79,18 @@ month-title-9 = Сентябрь
 month-title-10 = Октябрь
 month-title-11 = Ноябрь
 month-title-12 = Декабрь
+
+## Длительность: «Код действует 5 минут»
+duration-minutes = { $count ->
+    [one] { $count } минуту
+    [few] { $count } минуты
+   *[other] { $count } минут
+}
+duration-seconds = { $count ->
+    [one] { $count } секунду
+    [few] { $count } секунды
+   *[other] { $count } секунд
+}
 
 language-name-kk = Казахский
 language-name-ru = Русский

@@ -8,6 +8,7 @@ application-status-waiting_list = В листе ожидания
 application-status-referral_issued = Выдано направление
 application-status-inactive = Неактивно
 application-status-enrolled = Зачислен
+application-status-enrolled-female = Зачислена
 application-status-rejected = Отказано
 application-status-cancelled = Отменено
 
@@ -29,9 +30,9 @@ referral-status-expired = Истёк срок
 referral-status-revoked = Отозвано
 
 ## Посещаемость
-attendance-status-present = Был
-attendance-status-absent = Не был
-attendance-status-excused = По уважительной причине
+attendance-status-present = Посещено
+attendance-status-absent = Пропущено
+attendance-status-excused = Пропущено по уважительной причине
 
 ## Льготные категории
 privilege-extraordinary = Внеочередное право
@@ -73,20 +74,23 @@ iin-error-control = Не сходится последняя (контрольн
 phone-error-empty = Номер телефона не введён.
 phone-error-characters = В номере могут быть только цифры, пробелы, дефисы и скобки.
 phone-error-length = В мобильном номере 10 цифр после +7 или 8.
-phone-error-country = Это не казахстанский номер: он начинается с +7 или 8.
+phone-error-country = Это не казахстанский номер: казахстанские номера начинаются с +7 или 8.
 phone-error-not-mobile = Это не мобильный номер: мобильные номера начинаются с 70, 74, 75, 76 или 77.
 
 ## Ошибки электронной почты
 email-error-empty = Адрес не введён.
 email-error-malformed = Адрес должен выглядеть как name@example.kz.
-email-error-too-long = Адрес не длиннее 254 символов.
+email-error-too-long = Адрес должен быть не длиннее 254 символов.
 
 ## Ошибки пароля
 password-error-too-short = { $min ->
-    [one] Пароль — не короче { $min } символа.
-   *[other] Пароль — не короче { $min } символов.
+    [one] Пароль должен быть не короче { $min } символа.
+   *[other] Пароль должен быть не короче { $min } символов.
 }
-password-error-too-long = Пароль — не длиннее { $max } символов.
+password-error-too-long = { $max ->
+    [one] Пароль должен быть не длиннее { $max } символа.
+   *[other] Пароль должен быть не длиннее { $max } символов.
+}
 password-error-iin = Пароль не должен совпадать с ИИН.
 password-error-phone = Пароль не должен совпадать с номером телефона.
 password-error-common = Этот пароль слишком распространён, его легко подобрать. Придумайте другой.

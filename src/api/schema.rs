@@ -20,6 +20,10 @@ pub enum Shape {
     Text {
         max: usize,
     },
+    /// Text in one language or per language (SPEC §3): a string, or `{"kk", "ru"}`.
+    PortalText {
+        max: usize,
+    },
     /// `YYYY-MM-DD`.
     Date,
     /// RFC 3339 with an offset.
@@ -70,6 +74,9 @@ fn opt(name: &'static str, shape: Shape, about: &'static str) -> Field {
 fn text(max: usize) -> Shape {
     Shape::Text { max }
 }
+fn portal_text(max: usize) -> Shape {
+    Shape::PortalText { max }
+}
 fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Shape {
     Shape::Enum(all.iter().map(|v| name(*v)).collect())
 }
@@ -104,12 +111,12 @@ pub fn institution() -> Body {
             ),
             req("name_kk", text(NAME_MAX), ""),
             req("name_ru", text(NAME_MAX), ""),
-            req("address", text(ADDRESS_MAX), ""),
+            req("address", portal_text(ADDRESS_MAX), ""),
         ],
         example: json!({
             "locality": "almaty", "kind": "kindergarten",
             "name_kk": "№12 «Балапан» балабақшасы", "name_ru": "Детский сад №12 «Балапан»",
-            "address": "Алматы, Жандосов көшесі, 58"
+            "address": {"kk": "Алматы, Жандосов көшесі, 58", "ru": "Алматы, улица Жандосова, 58"}
         }),
     }
 }
@@ -207,12 +214,12 @@ pub fn status_change() -> Body {
                 Shape::Time,
                 "an older change goes into the history without overwriting a newer status",
             ),
-            opt("comment", text(COMMENT_MAX), "shown to the parent"),
+            opt("comment", portal_text(COMMENT_MAX), "shown to the parent"),
             opt("queue_position", Shape::Int { min: 1 }, ""),
         ],
         example: json!({
             "event_id": "evt-000981", "status": "queued", "changed_at": "2026-11-25T09:30:00+05:00",
-            "comment": "Кезекке қойылды", "queue_position": 12
+            "comment": {"kk": "Кезекке қойылды", "ru": "Поставлено в очередь"}, "queue_position": 12
         }),
     }
 }
@@ -223,7 +230,7 @@ pub fn referral() -> Body {
         fields: vec![
             req("application", Shape::Id, "the application's number"),
             req("institution", Shape::Id, ""),
-            req("group", text(GROUP_MAX), ""),
+            req("group", portal_text(GROUP_MAX), ""),
             req("issued_at", Shape::Time, ""),
             req(
                 "valid_until",
@@ -237,7 +244,7 @@ pub fn referral() -> Body {
             ),
         ],
         example: json!({
-            "application": "ALM-2026-004512", "institution": "alm-sch-154", "group": "1 «Ә» сынып",
+            "application": "ALM-2026-004512", "institution": "alm-sch-154", "group": {"kk": "1 «Ә» сынып", "ru": "1 «Ә» класс"},
             "issued_at": "2026-11-24T09:00:00+05:00", "valid_until": "2026-11-26T18:00:00+05:00",
             "status": "active"
         }),
@@ -249,7 +256,7 @@ pub fn child_file() -> Body {
         name: "ChildFile",
         fields: vec![
             req("institution", Shape::Id, "where the child is placed"),
-            req("group", text(GROUP_MAX), ""),
+            req("group", portal_text(GROUP_MAX), ""),
             req("opened_at", Shape::Date, ""),
             req(
                 "clubs",
@@ -259,7 +266,7 @@ pub fn child_file() -> Body {
                         req("name_kk", text(NAME_MAX), ""),
                         req("name_ru", text(NAME_MAX), ""),
                         req("teacher", text(NAME_MAX), ""),
-                        req("schedule", text(NAME_MAX), ""),
+                        req("schedule", portal_text(NAME_MAX), ""),
                     ])),
                     min: 0,
                     max: None,
@@ -270,7 +277,7 @@ pub fn child_file() -> Body {
         example: json!({
             "institution": "alm-ds-45", "group": "Ортаңғы топ «Күншуақ»", "opened_at": "2024-09-02",
             "clubs": [{"id": "club-7", "name_kk": "Шахмат", "name_ru": "Шахматы",
-                       "teacher": "Ахметов Б.", "schedule": "Дс, Ср 16:00"}]
+                       "teacher": "Ахметов Б.", "schedule": {"kk": "Дс, Ср 16:00", "ru": "Пн, Ср 16:00"}}]
         }),
     }
 }
@@ -292,7 +299,7 @@ pub fn attendance() -> Body {
                         names(AttendanceStatus::ALL, AttendanceStatus::as_str),
                         "",
                     ),
-                    opt("note", text(NOTE_MAX), ""),
+                    opt("note", portal_text(NOTE_MAX), ""),
                 ])),
                 min: 0,
                 max: Some(MAX_ATTENDANCE_RECORDS),
@@ -301,7 +308,7 @@ pub fn attendance() -> Body {
         )],
         example: json!({"records": [
             {"date": "2026-11-24", "status": "present"},
-            {"date": "2026-11-25", "status": "excused", "note": "Дәрігерде"}
+            {"date": "2026-11-25", "status": "excused", "note": {"kk": "Дәрігерде", "ru": "У врача"}}
         ]}),
     }
 }
@@ -310,6 +317,18 @@ pub fn attendance() -> Body {
 pub fn json_schema(shape: &Shape) -> Value {
     match shape {
         Shape::Text { max } => json!({"type": "string", "minLength": 1, "maxLength": max}),
+        Shape::PortalText { max } => {
+            let one = json!({"type": "string", "minLength": 1, "maxLength": max});
+            json!({
+                "description": "one text for both languages, or a text per language; the parent reads the one in their language, or the other where one is missing",
+                "oneOf": [one, {
+                    "type": "object",
+                    "properties": {"kk": one, "ru": one},
+                    "minProperties": 1,
+                    "additionalProperties": false,
+                }],
+            })
+        }
         Shape::Date => json!({"type": "string", "format": "date"}),
         Shape::Time => json!({"type": "string", "format": "date-time"}),
         Shape::Iin => json!({"type": "string", "pattern": "^[0-9]{12}$",

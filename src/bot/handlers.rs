@@ -207,9 +207,10 @@ async fn handle_message(bot: &KBot, message: &Message, deps: &Deps) -> HandlerRe
     let forwarded = message.forward_origin().is_some();
     let text = message.text().filter(|_| !forwarded);
     let mut notes: Vec<Html> = Vec::new();
-    // A message that may carry a secret leaves the chat before anything else happens.
+    // A message that may carry a secret leaves the chat before anything else happens (a
+    // forwarded one too: it is refused, but the secret must not stay in view).
     if ctx.dialogue.state.expects_secret()
-        && text.is_some()
+        && message.text().is_some()
         && bot
             .delete_message(message.chat.id, message.id)
             .await
@@ -220,6 +221,7 @@ async fn handle_message(bot: &KBot, message: &Message, deps: &Deps) -> HandlerRe
     let typed = routes::Typed {
         user: sender(message).map_or(ctx.chat_id, |u| u.id.0 as i64),
         text,
+        forwarded,
         contact: message.contact(),
     };
     notes.extend(routes::typed(deps, &mut ctx, typed).await?);

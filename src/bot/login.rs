@@ -23,6 +23,32 @@ fn text_with(deps: &Deps, ctx: &ChatCtx, id: &str, args: &[(&str, Arg<'_>)]) -> 
     Some(deps.loc.html(ctx.lang, id, args))
 }
 
+/// No new code was sent (the resend pause, the daily limit). A chat that holds a live code
+/// of its own stays at the code prompt; any other chat — a new one, where another chat asked
+/// for the code — must not read «the code was sent», and goes back to where it came from.
+async fn leave_code_prompt_without_code(
+    deps: &Deps,
+    ctx: &mut ChatCtx,
+    cabinet: &Cabinet,
+    purpose: OtpPurpose,
+) -> Result<(), BotError> {
+    let live = deps
+        .storage
+        .latest_otp(cabinet.id, ctx.chat_id, purpose)
+        .await?
+        .is_some_and(|l| l.consumed_at.is_none() && l.expires_at > ctx.now);
+    if !live {
+        ctx.dialogue.state = match purpose {
+            OtpPurpose::Login => State::LocalityChosen,
+            OtpPurpose::Reset if ctx.session.is_none() => State::EnteringPassword {
+                cabinet: cabinet.id,
+            },
+            _ => State::Settings,
+        };
+    }
+    Ok(())
+}
+
 /// The IIN typed at the prompt.
 pub async fn on_iin(deps: &Deps, ctx: &mut ChatCtx, user_id: i64, input: &str) -> Note {
     let iin = match Iin::parse(input) {
@@ -150,17 +176,11 @@ pub async fn send_code_to(
     match reservation {
         CodeReservation::Granted => {}
         CodeReservation::DailyLimit => {
-            let live = deps
-                .storage
-                .latest_otp(cabinet.id, ctx.chat_id, purpose)
-                .await?
-                .is_some_and(|l| l.consumed_at.is_none() && l.expires_at > ctx.now);
-            if !live {
-                ctx.dialogue.state = State::LocalityChosen;
-            }
+            leave_code_prompt_without_code(deps, ctx, cabinet, purpose).await?;
             return Ok(with_support(deps, ctx, "code-daily-limit"));
         }
         CodeReservation::WaitUntil(ready_at) => {
+            leave_code_prompt_without_code(deps, ctx, cabinet, purpose).await?;
             let seconds = (ready_at - ctx.now).num_seconds().max(1);
             return Ok(text_with(
                 deps,
@@ -193,9 +213,7 @@ pub async fn send_code_to(
             ctx.now,
         )
         .await?;
-    let sms = deps
-        .loc
-        .format(ctx.lang, "sms-code", &[("code", code.into())]);
+    let sms = crate::messages::sms::code(&deps.loc, ctx.lang, &code);
     if deps.sms.send(&phone, &sms).await.is_err() {
         return Ok(text(deps, ctx, "sms-failed"));
     }
@@ -492,14 +510,8 @@ async fn tell_parent_of_lock(deps: &Deps, cabinet: &Cabinet, until: chrono::Date
     let Ok(phone) = Phone::parse(&cabinet.phone) else {
         return;
     };
-    // The time alone keeps the SMS to one segment.
-    let until = until
-        .with_timezone(&deps.config.timezone)
-        .format("%H:%M")
-        .to_string();
-    let text = deps
-        .loc
-        .format(cabinet.language, "sms-locked", &[("until", until.into())]);
+    let text =
+        crate::messages::sms::locked(&deps.loc, cabinet.language, until, deps.config.timezone);
     if let Err(e) = deps.sms.send(&phone, &text).await {
         tracing::warn!(
             cabinet = cabinet.id,

@@ -87,6 +87,8 @@ pub struct Typed<'a> {
     pub user: i64,
     /// The text, unless the message was something else (or forwarded).
     pub text: Option<&'a str>,
+    /// Forwarded from elsewhere: never taken as input, even when it is text.
+    pub forwarded: bool,
     pub contact: Option<&'a teloxide::types::Contact>,
 }
 
@@ -111,7 +113,9 @@ pub async fn typed(deps: &Deps, ctx: &mut ChatCtx, input: Typed<'_>) -> Result<O
         (S::EnteringEmail, Some(t)) => settings::on_email(deps, ctx, t).await?,
         (S::EnteringNewPhone, Some(t)) => settings::on_new_phone(deps, ctx, t).await?,
         (S::EnteringExtraPhone, Some(t)) => settings::on_extra_phone(deps, ctx, t).await?,
-        (state, None) if state.in_login() && state != S::NoCabinet => text("text-expected"),
+        (S::EnteringIin, None) if input.forwarded => text("forwarded-iin"),
+        (state, None) if state.expects_text() && input.forwarded => text("forwarded-not-accepted"),
+        (state, None) if state.expects_text() => text("text-expected"),
         _ => text("unexpected"),
     })
 }

@@ -1,12 +1,12 @@
 //! The screen of a chat's state: reads what it shows (always through the chat's own
 //! cabinet, so a forged button shows nothing of anyone else) and hands it to its view.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use super::state::{AfterLanguage, State};
 use super::views::{self, PAGE, Screen, Voice};
 use super::{BotError, ChatCtx, Deps};
-use crate::domain::Phone;
+use crate::domain::{OtpPurpose, Phone};
 
 fn voice<'a>(deps: &'a Deps, ctx: &ChatCtx) -> Voice<'a> {
     Voice {
@@ -71,10 +71,13 @@ async fn outside_screen(deps: &Deps, ctx: &ChatCtx) -> Result<Screen, BotError> 
                 None => s.cabinet(*cabinet).await?.map(|c| c.phone),
             };
             let phone = to.and_then(|p| Phone::parse(&p).ok()).map(|p| p.masked());
-            let minutes = (deps.config.otp.ttl.as_secs() / 60).max(1) as i64;
-            views::login::code_sent(&v, &phone.unwrap_or_default(), minutes)
+            views::login::code_sent(&v, &phone.unwrap_or_default(), deps.config.otp.ttl)
         }
-        State::NewPassword { .. } => views::login::prompt(&v, "password-new-prompt"),
+        // A first password, or a new one (forgotten, or changed in Settings).
+        State::NewPassword { purpose, .. } => match purpose {
+            OtpPurpose::Login => views::login::prompt(&v, "password-new-prompt"),
+            _ => views::login::prompt(&v, "password-change-prompt"),
+        },
         State::RepeatPassword { .. } => views::login::prompt(&v, "password-repeat-prompt"),
         State::EnteringPassword { .. } => views::login::password(&v),
         // Cabinet screens without a session are left by ChatCtx::load before rendering.
@@ -123,11 +126,12 @@ async fn cabinet_screen(
             views::applications::list(&v, &s.applications(cabinet, i64::from(page), PAGE).await?)
         }
         State::Application { id, .. } => match s.application_card(cabinet, id).await? {
-            Some(card) => views::applications::card(&v, &card),
+            Some(card) => views::applications::card(&v, &card, local_today(deps, ctx)),
             None => return Ok(None),
         },
         State::Referrals { page } => {
-            views::referrals::list(&v, &s.referrals(cabinet, i64::from(page), PAGE).await?)
+            let listed = s.referrals(cabinet, i64::from(page), PAGE).await?;
+            views::referrals::list(&v, &listed, ctx.now)
         }
         State::Referral { id, .. } => match s.referral(cabinet, id).await? {
             Some(r) => views::referrals::card(&v, &r, ctx.now),
@@ -175,13 +179,24 @@ async fn file(
     let Some(file) = deps.storage.child_file(cabinet, &c.iin).await? else {
         return Ok(None);
     };
-    let today = ctx.now.with_timezone(&deps.config.timezone).date_naive();
+    // Attendance opens at the latest month with records, or at this month.
+    let today = local_today(deps, ctx);
+    let tomorrow = today.succ_opt().unwrap_or(today);
+    let (latest, _) = deps
+        .storage
+        .attendance_around(cabinet, &c.iin, tomorrow, tomorrow, today)
+        .await?;
+    let month = latest.unwrap_or(today).with_day(1).unwrap_or(today);
     Ok(Some(views::files::file(
         &voice(deps, ctx),
         &file,
         child,
-        today,
+        month,
     )))
+}
+
+fn local_today(deps: &Deps, ctx: &ChatCtx) -> NaiveDate {
+    ctx.now.with_timezone(&deps.config.timezone).date_naive()
 }
 
 /// A month of a child's attendance.
@@ -203,15 +218,24 @@ async fn attendance(
     let next = first
         .checked_add_months(chrono::Months::new(1))
         .unwrap_or(first);
-    let days = deps
-        .storage
-        .attendance(cabinet, &c.iin, first, next)
+    let today = local_today(deps, ctx);
+    let s = &deps.storage;
+    let days = s.attendance(cabinet, &c.iin, first, next).await?;
+    let (before, after) = s
+        .attendance_around(cabinet, &c.iin, first, next, today)
         .await?;
+    let month_of = |d: NaiveDate| d.with_day(1);
+    let around = views::files::MonthsAround {
+        previous: before.and_then(month_of),
+        next: after.and_then(month_of),
+    };
     Ok(Some(views::files::attendance(
         &voice(deps, ctx),
         c,
         child,
         first,
         &days,
+        around,
+        today,
     )))
 }

@@ -156,6 +156,18 @@ impl State {
     }
 
     /// States that belong to a login in progress or done; `/cancel` leaves them.
+    /// Prompts that wait for typed text (an IIN, a code, a password, an address, a phone).
+    pub fn expects_text(&self) -> bool {
+        self.expects_secret()
+            || matches!(
+                self,
+                State::EnteringIin
+                    | State::EnteringEmail
+                    | State::EnteringNewPhone
+                    | State::EnteringExtraPhone
+            )
+    }
+
     pub fn in_login(&self) -> bool {
         self.expects_secret()
             || matches!(

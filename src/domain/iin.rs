@@ -53,6 +53,18 @@ pub enum Sex {
     Female,
 }
 
+impl Sex {
+    /// The sex an IIN's seventh digit records (odd = male), from a stored IIN; `None` when
+    /// the text is not one.
+    pub fn of_iin(iin: &str) -> Option<Sex> {
+        match iin.as_bytes().get(6)? {
+            b'1' | b'3' | b'5' => Some(Sex::Male),
+            b'2' | b'4' | b'6' => Some(Sex::Female),
+            _ => None,
+        }
+    }
+}
+
 const FIRST_WEIGHTS: [u32; 11] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
 const SECOND_WEIGHTS: [u32; 11] = [3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2];
 

@@ -8,6 +8,7 @@ pub(crate) mod kinds;
 mod language;
 mod password;
 mod phone;
+mod portal_text;
 
 pub use email::{Email, EmailError};
 pub use ids::{IdError, LocalityCode, PortalId};
@@ -21,3 +22,4 @@ pub use password::{
     MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, Password, PasswordError, common_password_count,
 };
 pub use phone::{Phone, PhoneError};
+pub use portal_text::PortalText;

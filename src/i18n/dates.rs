@@ -23,7 +23,7 @@ pub fn month_title(loc: &Localizer, lang: Language, year: i32, month: u32) -> St
 }
 
 impl Localizer {
-    /// «25 қараша 2026 ж.», «25 ноября 2026 г.».
+    /// The official forms: «2026 жылғы 25 қараша», «25 ноября 2026 г.».
     pub fn date(&self, lang: Language, date: NaiveDate) -> String {
         self.format(
             lang,
@@ -36,7 +36,7 @@ impl Localizer {
         )
     }
 
-    /// A moment in the local time zone: «25 қараша 2026 ж., 14:05».
+    /// A moment in the local time zone: «2026 жылғы 25 қараша, 14:05».
     pub fn date_time(&self, lang: Language, at: DateTime<Utc>, tz: Tz) -> String {
         let local = at.with_timezone(&tz);
         self.format(
@@ -60,4 +60,49 @@ impl Localizer {
             ],
         )
     }
+
+    /// A date as the start of a span, for «… бастап», «… бері», «с …»: Kazakh puts it in
+    /// the ablative («2026 жылғы 1 қыркүйектен»), Russian keeps the genitive («1 сентября
+    /// 2026 г.»). The year is left out when it is `this_year`.
+    pub fn date_from(&self, lang: Language, date: NaiveDate, this_year: Option<i32>) -> String {
+        let day = FluentValue::from(date.day().to_string());
+        let month = self.text(lang, &format!("month-from-{}", date.month()));
+        if this_year == Some(date.year()) {
+            self.format(
+                lang,
+                "date-day-month",
+                &[("day", day), ("month", month.into())],
+            )
+        } else {
+            self.format(
+                lang,
+                "date-long",
+                &[
+                    ("day", day),
+                    ("month", month.into()),
+                    ("year", date.year().to_string().into()),
+                ],
+            )
+        }
+    }
+
+    /// How long something lasts, in whole minutes, or in seconds under a minute: «5 минут»,
+    /// «30 секунд»; «5 минут», «1 минуту», «30 секунд».
+    pub fn duration(&self, lang: Language, span: std::time::Duration) -> String {
+        let seconds = span.as_secs() as i64;
+        if seconds < 60 {
+            self.format(lang, "duration-seconds", &[("count", seconds.into())])
+        } else {
+            self.format(
+                lang,
+                "duration-minutes",
+                &[("count", (seconds / 60).into())],
+            )
+        }
+    }
+}
+
+/// A moment for an SMS, where every character counts: «30.11 15:07», local time.
+pub fn sms_date_time(at: DateTime<Utc>, tz: Tz) -> String {
+    at.with_timezone(&tz).format("%d.%m %H:%M").to_string()
 }

@@ -59,6 +59,11 @@ impl Html {
         Html(format!("<i>{}</i>", inner.0))
     }
 
+    /// `<pre>…</pre>`: a fixed-width block, where columns stay aligned.
+    pub fn pre(inner: &Html) -> Html {
+        Html(format!("<pre>{}</pre>", inner.0))
+    }
+
     /// The pieces with `separator` between them.
     pub fn join<'a>(pieces: impl IntoIterator<Item = &'a Html>, separator: &'static str) -> Html {
         let mut out = Html::default();

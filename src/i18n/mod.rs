@@ -16,7 +16,7 @@ use include_dir::{Dir, include_dir};
 use crate::domain::Language;
 
 pub use collate::collation_key;
-pub use dates::{month_name, month_title};
+pub use dates::{month_name, month_title, sms_date_time};
 pub use html::{Arg, Html};
 
 /// An ordinal as written with digits: «2-ші», «6-шы» in Kazakh (the suffix follows the

@@ -4,6 +4,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Map, Value};
 
+use crate::domain::PortalText;
+
 /// One bad field: where, and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FieldError {
@@ -140,6 +142,80 @@ impl<'a> Fields<'a> {
         errors: &mut Errors,
     ) -> Option<Option<String>> {
         self.optional(name, errors, |s| check_text(s, max))
+    }
+
+    /// Required text the portal may give in one language or in each (SPEC §3): a string, or
+    /// `{"kk": …, "ru": …}` with at least one of the two; each text 1 to `max` characters.
+    pub fn portal_text(&self, name: &str, max: usize, errors: &mut Errors) -> Option<PortalText> {
+        self.object?;
+        match self.get(name) {
+            None => {
+                errors.push(self.path_of(name), "is required");
+                None
+            }
+            Some(value) => self.read_portal_text(name, value, max, errors),
+        }
+    }
+
+    pub fn optional_portal_text(
+        &self,
+        name: &str,
+        max: usize,
+        errors: &mut Errors,
+    ) -> Option<Option<PortalText>> {
+        self.object?;
+        match self.get(name) {
+            None => Some(None),
+            Some(value) => self.read_portal_text(name, value, max, errors).map(Some),
+        }
+    }
+
+    fn read_portal_text(
+        &self,
+        name: &str,
+        value: &Value,
+        max: usize,
+        errors: &mut Errors,
+    ) -> Option<PortalText> {
+        let path = self.path_of(name);
+        match value {
+            Value::String(s) => match check_text(s, max) {
+                Ok(text) => Some(PortalText::One(text)),
+                Err(problem) => {
+                    errors.push(path, problem);
+                    None
+                }
+            },
+            Value::Object(object) => {
+                let before = errors.0.len();
+                for key in object.keys().filter(|k| !matches!(k.as_str(), "kk" | "ru")) {
+                    errors.push(format!("{path}.{key}"), "is not a language: kk and ru are");
+                }
+                let mut language = |lang: &str| match object.get(lang) {
+                    None | Some(Value::Null) => None,
+                    Some(Value::String(s)) => check_text(s, max)
+                        .map_err(|problem| errors.push(format!("{path}.{lang}"), problem))
+                        .ok(),
+                    Some(_) => {
+                        errors.push(format!("{path}.{lang}"), "must be a string");
+                        None
+                    }
+                };
+                let (kk, ru) = (language("kk"), language("ru"));
+                if errors.0.len() > before {
+                    return None;
+                }
+                if kk.is_none() && ru.is_none() {
+                    errors.push(path, "must hold kk, ru or both");
+                    return None;
+                }
+                Some(PortalText::Each { kk, ru })
+            }
+            _ => {
+                errors.push(path, "must be a string or an object {\"kk\": …, \"ru\": …}");
+                None
+            }
+        }
     }
 
     pub fn date(&self, name: &str, errors: &mut Errors) -> Option<NaiveDate> {

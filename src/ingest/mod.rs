@@ -69,7 +69,7 @@ pub fn parse_institution(id: &str, body: &Value, path: &str) -> Result<Instituti
     let kind = f.parse("kind", &mut e, vocabulary(InstitutionKind::parse));
     let name_kk = f.text("name_kk", NAME_MAX, &mut e);
     let name_ru = f.text("name_ru", NAME_MAX, &mut e);
-    let address = f.text("address", ADDRESS_MAX, &mut e);
+    let address = f.portal_text("address", ADDRESS_MAX, &mut e);
     e.finish(|| {
         Some(InstitutionUpsert {
             id: id?,
@@ -183,7 +183,7 @@ pub fn parse_status_change(body: &Value, path: &str) -> Result<StatusChange, Inv
     let event_id = f.parse("event_id", &mut e, portal_id);
     let status = f.parse("status", &mut e, vocabulary(ApplicationStatus::parse));
     let changed_at = f.time("changed_at", &mut e);
-    let comment = f.optional_text("comment", COMMENT_MAX, &mut e);
+    let comment = f.optional_portal_text("comment", COMMENT_MAX, &mut e);
     let queue_position = f.optional_int("queue_position", 1, &mut e);
     e.finish(|| {
         Some(StatusChange {
@@ -202,7 +202,7 @@ pub fn parse_referral(number: &str, body: &Value, path: &str) -> Result<Referral
     let f = Fields::new(body, path, &mut e);
     let application = f.parse("application", &mut e, portal_id);
     let institution = f.parse("institution", &mut e, portal_id);
-    let group = f.text("group", GROUP_MAX, &mut e);
+    let group = f.portal_text("group", GROUP_MAX, &mut e);
     let issued_at = f.time("issued_at", &mut e);
     let valid_until = f.time("valid_until", &mut e);
     if let (Some(issued), Some(until)) = (issued_at, valid_until)
@@ -233,7 +233,7 @@ pub fn parse_child_file(
     let child_iin = iin(child_iin).map_err(|p| e.push("iin", p)).ok();
     let f = Fields::new(body, path, &mut e);
     let institution = f.parse("institution", &mut e, portal_id);
-    let group = f.text("group", GROUP_MAX, &mut e);
+    let group = f.portal_text("group", GROUP_MAX, &mut e);
     let opened_on = f.date("opened_at", &mut e);
     let clubs = f.array("clubs", &mut e).map(|items| {
         let mut clubs: Vec<ClubUpsert> = Vec::new();
@@ -243,7 +243,7 @@ pub fn parse_child_file(
             let name_kk = c.text("name_kk", NAME_MAX, &mut e);
             let name_ru = c.text("name_ru", NAME_MAX, &mut e);
             let teacher = c.text("teacher", NAME_MAX, &mut e);
-            let schedule = c.text("schedule", NAME_MAX, &mut e);
+            let schedule = c.portal_text("schedule", NAME_MAX, &mut e);
             if let Some(id) = &id
                 && clubs.iter().any(|c| &c.id == id)
             {
@@ -294,7 +294,7 @@ pub fn parse_attendance(
             let r = Fields::new(item, &item_path, &mut e);
             let day = r.date("date", &mut e);
             let status = r.parse("status", &mut e, vocabulary(AttendanceStatus::parse));
-            let note = r.optional_text("note", NOTE_MAX, &mut e);
+            let note = r.optional_portal_text("note", NOTE_MAX, &mut e);
             if let Some(day) = day
                 && records.iter().any(|r| r.day == day)
             {

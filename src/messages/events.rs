@@ -6,21 +6,25 @@ use fluent_bundle::FluentValue;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use super::callback::Callback;
-use crate::domain::{ApplicationStatus, EventKind, Language};
+use crate::domain::{ApplicationStatus, EventKind, Language, PortalText, Sex};
 use crate::i18n::{Html, Localizer};
 use crate::storage::Event;
 
-/// One SMS segment of Cyrillic text (UCS-2).
-pub const SMS_MAX_CHARS: usize = 70;
-
 /// A status as the parent reads it, with the queue place when queued («Кезекте (7-орын)»).
+/// A label that describes the child agrees with the child's sex in Russian («Зачислена»).
 pub fn status_text(
     loc: &Localizer,
     lang: Language,
     status: ApplicationStatus,
     queue: Option<i64>,
+    child: Option<Sex>,
 ) -> String {
-    let label = loc.text(lang, status.message_id());
+    let label = match (status, child) {
+        (ApplicationStatus::Enrolled, Some(Sex::Female)) => {
+            loc.text(lang, "application-status-enrolled-female")
+        }
+        _ => loc.text(lang, status.message_id()),
+    };
     match queue.filter(|_| status == ApplicationStatus::Queued) {
         Some(position) => loc.format(
             lang,
@@ -40,51 +44,94 @@ pub fn truncate(text: &str, max: usize) -> String {
     }
 }
 
-fn details(event: &Event) -> serde_json::Value {
-    serde_json::from_str(&event.details).unwrap_or_default()
+/// The given name in a full name written the official way, surname first («Сейітова Аяла
+/// Ерболқызы» → «Аяла»); a single word is taken whole.
+pub fn first_name(full_name: &str) -> &str {
+    let mut words = full_name.split_whitespace();
+    let first = words.next().unwrap_or_default();
+    words.next().unwrap_or(first)
 }
 
-fn number(event: &Event) -> Option<&str> {
+/// What an event's text needs from its JSON details and its joins.
+pub(super) struct Facts {
+    /// The status an application reached, with its queue place, as the parent reads it.
+    pub status: Option<String>,
+    pub club: Option<String>,
+    pub comment: Option<String>,
+    pub child: Option<String>,
+}
+
+pub(super) fn facts(loc: &Localizer, lang: Language, event: &Event) -> Facts {
+    let details: serde_json::Value = serde_json::from_str(&event.details).unwrap_or_default();
+    let sex = event.child_iin.as_deref().and_then(Sex::of_iin);
+    let status = details["status"]
+        .as_str()
+        .and_then(|s| ApplicationStatus::parse(s).ok())
+        .filter(|_| event.kind == EventKind::ApplicationStatus)
+        .map(|status| {
+            let queue = details["queue_position"].as_i64();
+            status_text(loc, lang, status, queue, sex)
+        });
+    Facts {
+        status,
+        club: details[format!("name_{}", lang.code())]
+            .as_str()
+            .map(str::to_owned),
+        comment: PortalText::from_json(&details["comment"]).map(|c| c.get(lang).to_owned()),
+        child: event
+            .child_name
+            .as_deref()
+            .map(|n| first_name(n).to_owned()),
+    }
+}
+
+pub(super) fn number(event: &Event) -> Option<&str> {
     event
         .referral_number
         .as_deref()
         .or(event.application_number.as_deref())
+        .filter(|n| !n.is_empty())
 }
 
-/// One line of the feed: what happened.
+/// One line of the feed: what happened, to which record, and to which child.
+///
+/// ```text
+/// Өтініш мәртебесі өзгерді · № ALM-2026-000137
+/// Әли · Кезекте (37-орын)
+/// ```
 pub fn event_line(loc: &Localizer, lang: Language, event: &Event) -> Html {
-    let details = details(event);
+    let facts = facts(loc, lang, event);
     let mut line = Html::bold(&Html::text(&loc.text(lang, event.kind.message_id())));
-    if let Some(number) = number(event).filter(|n| !n.is_empty()) {
+    if let Some(number) = number(event) {
         line.push_markup(" · № ").push_text(number);
     }
-    if event.kind == EventKind::ApplicationStatus
-        && let Some(status) = details["status"]
-            .as_str()
-            .and_then(|s| ApplicationStatus::parse(s).ok())
-    {
-        let queue = details["queue_position"].as_i64();
-        line.push_markup("\n")
-            .push_text(&status_text(loc, lang, status, queue));
+    let second: Vec<&str> = [&facts.child, &facts.status, &facts.club]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    if !second.is_empty() {
+        line.push_markup("\n").push_text(&second.join(" · "));
     }
-    if let Some(club) = details[format!("name_{}", lang.code())].as_str() {
-        line.push_markup(" · ").push_text(club);
-    }
-    if let Some(comment) = details["comment"].as_str() {
+    if let Some(comment) = &facts.comment {
         line.push_markup("\n")
             .push(&Html::italic(&Html::text(&truncate(comment, 200))));
     }
     line
 }
 
-/// The label of the button that opens the card an event concerns.
+/// The label of the button that opens what an event concerns: its application or referral
+/// by number, or the child's personal file (a club enrollment).
 pub fn event_button(loc: &Localizer, lang: Language, event: &Event) -> Option<String> {
-    let number = number(event)?;
-    Some(loc.format(
-        lang,
-        "button-open-number",
-        &[("number", FluentValue::from(number.to_owned()))],
-    ))
+    if let Some(number) = number(event) {
+        return Some(loc.format(
+            lang,
+            "button-open-number",
+            &[("number", FluentValue::from(number.to_owned()))],
+        ));
+    }
+    let child = first_name(event.child_name.as_deref()?).to_owned();
+    Some(loc.format(lang, "button-open-file", &[("child", child.into())]))
 }
 
 /// The Telegram message of a push: the text and its one button.
@@ -98,25 +145,6 @@ pub fn push_telegram(
     let label = event_button(loc, lang, event).unwrap_or_else(|| loc.text(lang, "push-open"));
     let button = InlineKeyboardButton::callback(label, Callback::OpenEvent(event.id).encode());
     (text, InlineKeyboardMarkup::new([[button]]))
-}
-
-/// The SMS of a push: what happened and to which number, in one segment.
-pub fn push_sms(loc: &Localizer, lang: Language, event: &Event) -> String {
-    let details = details(event);
-    let what = match details["status"]
-        .as_str()
-        .and_then(|s| ApplicationStatus::parse(s).ok())
-    {
-        Some(status) if event.kind == EventKind::ApplicationStatus => {
-            status_text(loc, lang, status, details["queue_position"].as_i64())
-        }
-        _ => loc.text(lang, event.kind.message_id()),
-    };
-    let text = match number(event) {
-        Some(number) => format!("№{number}: {what}"),
-        None => what,
-    };
-    truncate(&text, SMS_MAX_CHARS)
 }
 
 /// The e-mail of a push: subject and plain-text body.
@@ -142,10 +170,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_long_sms_is_cut_to_one_segment() {
-        let long = "ә".repeat(100);
-        let short = truncate(&long, SMS_MAX_CHARS);
-        assert_eq!(short.chars().count(), SMS_MAX_CHARS);
-        assert!(short.ends_with('…'));
+    fn the_given_name_is_the_second_word_of_an_official_name() {
+        assert_eq!(first_name("Сейітова Аяла Ерболқызы"), "Аяла");
+        assert_eq!(first_name("Ким Виктория"), "Виктория");
+        assert_eq!(first_name("Әли"), "Әли");
+        assert_eq!(first_name(""), "");
     }
 }

@@ -5,9 +5,10 @@
 
 pub mod callback;
 mod events;
+pub mod sms;
 
 pub use callback::{Callback, Section};
 pub use events::{
-    SMS_MAX_CHARS, event_button, event_line, push_email, push_sms, push_telegram, status_text,
-    truncate,
+    event_button, event_line, first_name, push_email, push_telegram, status_text, truncate,
 };
+pub use sms::SMS_MAX_CHARS;

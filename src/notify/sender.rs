@@ -339,7 +339,7 @@ async fn send_sms(deps: &SenderDeps, d: &ClaimedDelivery) -> SendOutcome {
     let Some(phone) = d.address.as_deref().and_then(|a| Phone::parse(a).ok()) else {
         return SendOutcome::Failed("no valid phone".into());
     };
-    let text = messages::push_sms(&deps.loc, d.language, &d.event);
+    let text = messages::sms::push(&deps.loc, d.language, &d.event);
     match deps.sms.send(&phone, &text).await {
         Ok(()) => SendOutcome::Sent,
         Err(SmsError::Refused(why)) => SendOutcome::Failed(why),

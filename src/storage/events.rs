@@ -74,9 +74,10 @@ macro_rules! record_event {
 pub(crate) use record_event;
 
 const EVENT_SELECT: &str = "SELECT e.id, e.cabinet_id, e.kind, e.application_id, e.referral_id, e.child_iin, \
-    e.details, e.occurred_at, e.read_at, a.number AS application_number, r.number AS referral_number";
+    e.details, e.occurred_at, e.read_at, a.number AS application_number, r.number AS referral_number, \
+    kid.full_name AS child_name";
 const EVENT_FROM: &str = "FROM events e LEFT JOIN applications a ON a.id = e.application_id \
-    LEFT JOIN referrals r ON r.id = e.referral_id";
+    LEFT JOIN referrals r ON r.id = e.referral_id LEFT JOIN children kid ON kid.iin = e.child_iin";
 
 impl Storage {
     /// Records an event outside any other change (the referral reminder, tests).

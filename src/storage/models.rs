@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::{
     ApplicationKind, ApplicationStatus, AttendanceStatus, EventKind, InstitutionKind, Language,
-    Privilege, ReferralStatus,
+    PortalText, Privilege, ReferralStatus,
 };
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -31,7 +31,7 @@ pub struct Institution {
     pub kind: InstitutionKind,
     pub name_kk: String,
     pub name_ru: String,
-    pub address: String,
+    pub address: PortalText,
 }
 
 impl Institution {
@@ -89,6 +89,7 @@ pub struct Child {
 pub struct ApplicationSummary {
     pub id: i64,
     pub number: String,
+    pub child_iin: String,
     pub child_name: String,
     pub kind: ApplicationKind,
     pub status: ApplicationStatus,
@@ -119,7 +120,7 @@ pub struct Application {
 pub struct HistoryEntry {
     pub status: ApplicationStatus,
     pub changed_at: DateTime<Utc>,
-    pub comment: Option<String>,
+    pub comment: Option<PortalText>,
     pub queue_position: Option<i64>,
 }
 
@@ -144,14 +145,23 @@ pub struct Referral {
     pub institution_id: String,
     pub institution_name_kk: String,
     pub institution_name_ru: String,
-    pub institution_address: String,
-    pub group_name: String,
+    pub institution_address: PortalText,
+    pub group_name: PortalText,
     pub issued_at: DateTime<Utc>,
     pub valid_until: DateTime<Utc>,
     pub status: ReferralStatus,
 }
 
 impl Referral {
+    /// The status as of `now`: an active referral whose date has passed is expired, even
+    /// before the portal (or the expiry job) says so.
+    pub fn status_at(&self, now: DateTime<Utc>) -> ReferralStatus {
+        match self.status {
+            ReferralStatus::Active if self.valid_until <= now => ReferralStatus::Expired,
+            status => status,
+        }
+    }
+
     pub fn institution_name(&self, lang: Language) -> &str {
         match lang {
             Language::Kk => &self.institution_name_kk,
@@ -166,7 +176,7 @@ pub struct Club {
     pub name_kk: String,
     pub name_ru: String,
     pub teacher: String,
-    pub schedule: String,
+    pub schedule: PortalText,
 }
 
 impl Club {
@@ -192,7 +202,7 @@ pub struct Placement {
     pub institution_id: String,
     pub institution_name_kk: String,
     pub institution_name_ru: String,
-    pub group_name: String,
+    pub group_name: PortalText,
     pub opened_on: NaiveDate,
 }
 
@@ -200,7 +210,7 @@ pub struct Placement {
 pub struct AttendanceDay {
     pub day: NaiveDate,
     pub status: AttendanceStatus,
-    pub note: Option<String>,
+    pub note: Option<PortalText>,
 }
 
 /// An entry of the event feed.
@@ -218,6 +228,8 @@ pub struct Event {
     pub read_at: Option<DateTime<Utc>>,
     pub application_number: Option<String>,
     pub referral_number: Option<String>,
+    /// The full name of the child the event concerns.
+    pub child_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]

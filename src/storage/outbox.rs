@@ -85,10 +85,12 @@ const NEXT_FOR_ITS_RECIPIENT: &str = "d.state = 'pending' \
 const CLAIMED_SELECT: &str = "SELECT d.id AS d_id, d.channel, d.chat_id, d.address, d.attempts, \
     e.id, e.cabinet_id, e.kind, e.application_id, e.referral_id, e.child_iin, e.details, \
     e.occurred_at, e.read_at, a.number AS application_number, r.number AS referral_number, \
+    kid.full_name AS child_name, \
     ch.language AS chat_language, c.language AS cabinet_language, s.id AS live_session \
     FROM deliveries d \
     JOIN events e ON e.id = d.event_id \
     JOIN cabinets c ON c.id = e.cabinet_id \
+    LEFT JOIN children kid ON kid.iin = e.child_iin \
     LEFT JOIN applications a ON a.id = e.application_id \
     LEFT JOIN referrals r ON r.id = e.referral_id \
     LEFT JOIN chats ch ON ch.chat_id = d.chat_id \

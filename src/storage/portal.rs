@@ -8,7 +8,7 @@ use super::events::record_event;
 use super::{NewEvent, Result, Storage, StorageError, in_transaction, reference};
 use crate::domain::{
     ApplicationKind, ApplicationStatus, AttendanceStatus, Email, EventKind, Iin, InstitutionKind,
-    Language, LocalityCode, Phone, PortalId, Privilege, ReferralStatus,
+    Language, LocalityCode, Phone, PortalId, PortalText, Privilege, ReferralStatus,
 };
 
 /// Whether an upsert created its record or updated one that existed.
@@ -32,7 +32,7 @@ pub struct InstitutionUpsert {
     pub kind: InstitutionKind,
     pub name_kk: String,
     pub name_ru: String,
-    pub address: String,
+    pub address: PortalText,
 }
 
 #[derive(Debug, Clone)]
@@ -80,7 +80,7 @@ pub struct StatusChange {
     pub event_id: PortalId,
     pub status: ApplicationStatus,
     pub changed_at: DateTime<Utc>,
-    pub comment: Option<String>,
+    pub comment: Option<PortalText>,
     pub queue_position: Option<i64>,
 }
 
@@ -97,7 +97,7 @@ pub struct ReferralUpsert {
     pub number: PortalId,
     pub application: PortalId,
     pub institution: PortalId,
-    pub group: String,
+    pub group: PortalText,
     pub issued_at: DateTime<Utc>,
     pub valid_until: DateTime<Utc>,
     pub status: ReferralStatus,
@@ -117,14 +117,14 @@ pub struct ClubUpsert {
     pub name_kk: String,
     pub name_ru: String,
     pub teacher: String,
-    pub schedule: String,
+    pub schedule: PortalText,
 }
 
 #[derive(Debug, Clone)]
 pub struct ChildFileUpsert {
     pub child_iin: Iin,
     pub institution: PortalId,
-    pub group: String,
+    pub group: PortalText,
     pub opened_on: NaiveDate,
     pub clubs: Vec<ClubUpsert>,
 }
@@ -141,7 +141,7 @@ pub struct FileWritten {
 pub struct AttendanceRecord {
     pub day: NaiveDate,
     pub status: AttendanceStatus,
-    pub note: Option<String>,
+    pub note: Option<PortalText>,
 }
 
 fn written(existed: bool) -> Written {
@@ -337,7 +337,7 @@ impl Storage {
                  VALUES ($1, $2, $3, $4, $5, $6) \
                  ON CONFLICT (application_id, event_id) DO NOTHING RETURNING id")
                 .bind(application_id).bind(change.status).bind(change.changed_at)
-                .bind(change.comment.as_deref()).bind(change.queue_position).bind(change.event_id.as_str())
+                .bind(change.comment.as_ref()).bind(change.queue_position).bind(change.event_id.as_str())
                 .fetch_optional(&mut *tx).await?;
             if inserted.is_none() {
                 StatusChangeOutcome::Replayed
@@ -519,7 +519,7 @@ impl Storage {
                 sqlx::query(
                     "INSERT INTO attendance (child_iin, day, status, note) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (child_iin, day) DO UPDATE SET status = excluded.status, note = excluded.note")
-                    .bind(child_iin.as_str()).bind(r.day).bind(r.status).bind(r.note.as_deref())
+                    .bind(child_iin.as_str()).bind(r.day).bind(r.status).bind(r.note.as_ref())
                     .execute(&mut *tx).await?;
             }
         });

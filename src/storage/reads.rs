@@ -86,7 +86,7 @@ impl Storage {
     ) -> Result<Page<ApplicationSummary>> {
         Ok(on_pool!(self, pool => Page::read(page, per_page, |offset| {
             sqlx::query_as::<_, Counted<ApplicationSummary>>(
-                "SELECT a.id, a.number, ch.full_name AS child_name, a.kind, a.status, a.queue_position, \
+                "SELECT a.id, a.number, a.child_iin, ch.full_name AS child_name, a.kind, a.status, a.queue_position, \
                         a.submitted_at, (SELECT COUNT(*) FROM applications WHERE cabinet_id = $1) AS total \
                    FROM applications a JOIN children ch ON ch.iin = a.child_iin \
                   WHERE a.cabinet_id = $1 ORDER BY a.submitted_at DESC, a.id DESC LIMIT $2 OFFSET $3")
@@ -185,6 +185,27 @@ impl Storage {
             placement,
             clubs,
         }))
+    }
+
+    /// The days with records nearest to the month `[from, to)` of a child's attendance: the
+    /// latest before it, and the earliest after it up to `today` (so ‹ › skip months without
+    /// records, and never lead into the future).
+    pub async fn attendance_around(
+        &self,
+        cabinet_id: i64,
+        child_iin: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<(Option<NaiveDate>, Option<NaiveDate>)> {
+        Ok(on_pool!(self, pool => sqlx::query_as(
+            "SELECT (SELECT MAX(a.day) FROM attendance a WHERE a.child_iin = cc.child_iin AND a.day < $3), \
+                    (SELECT MIN(a.day) FROM attendance a WHERE a.child_iin = cc.child_iin \
+                        AND a.day >= $4 AND a.day <= $5) \
+               FROM cabinet_children cc WHERE cc.cabinet_id = $1 AND cc.child_iin = $2")
+            .bind(cabinet_id).bind(child_iin).bind(from).bind(to).bind(today)
+            .fetch_optional(pool).await)?
+            .unwrap_or((None, None)))
     }
 
     /// Attendance days in `[from, to)`, oldest first, if the cabinet shows that child.

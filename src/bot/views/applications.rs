@@ -1,6 +1,9 @@
 //! My applications (SPEC §1.5): the list, and the card of one application.
 
+use chrono::{Datelike, NaiveDate};
+
 use super::{PAGE, Screen, Voice, button, footer, pager};
+use crate::domain::{ApplicationStatus, Sex};
 use crate::i18n::Html;
 use crate::messages::{Callback, status_text, truncate};
 use crate::storage::{ApplicationCard, ApplicationSummary, Page};
@@ -31,6 +34,7 @@ pub fn list(voice: &Voice<'_>, listed: &Page<ApplicationSummary>) -> Screen {
                 voice.lang,
                 a.status,
                 a.queue_position,
+                Sex::of_iin(&a.child_iin),
             ));
         rows.push(vec![button(
             format!("№ {}", a.number),
@@ -42,9 +46,11 @@ pub fn list(voice: &Voice<'_>, listed: &Page<ApplicationSummary>) -> Screen {
     Screen::new(text, rows)
 }
 
-pub fn card(voice: &Voice<'_>, card: &ApplicationCard) -> Screen {
+/// The card; `today` (local) decides whether a date needs its year.
+pub fn card(voice: &Voice<'_>, card: &ApplicationCard, today: NaiveDate) -> Screen {
     let a = &card.application;
-    let status = status_text(voice.loc, voice.lang, a.status, a.queue_position);
+    let sex = Sex::of_iin(&a.child_iin);
+    let status = status_text(voice.loc, voice.lang, a.status, a.queue_position, sex);
     let kind = voice.text(a.kind.message_id());
     let language = voice.text(&format!("instruction-{}", a.language.code()));
     let (birth, desired, submitted) = (
@@ -65,6 +71,9 @@ pub fn card(voice: &Voice<'_>, card: &ApplicationCard) -> Screen {
             ("status", (&status).into()),
         ],
     );
+    if let Some(moved) = queue_moved(voice, card, today) {
+        text.push_markup("\n").push_text(&moved);
+    }
     if let Some(p) = a.privilege {
         text.push_markup("\n").push_text(&format!(
             "{}: {}",
@@ -89,11 +98,14 @@ pub fn card(voice: &Voice<'_>, card: &ApplicationCard) -> Screen {
         text.push_markup("\n• ").push_text(&format!(
             "{} — {}",
             voice.date_time(h.changed_at),
-            status_text(voice.loc, voice.lang, h.status, h.queue_position)
+            status_text(voice.loc, voice.lang, h.status, h.queue_position, sex)
         ));
         if let Some(comment) = &h.comment {
             text.push_markup("\n  ")
-                .push(&Html::italic(&Html::text(&truncate(comment, 200))));
+                .push(&Html::italic(&Html::text(&truncate(
+                    comment.get(voice.lang),
+                    200,
+                ))));
         }
     }
     let mut rows = Vec::new();
@@ -105,4 +117,28 @@ pub fn card(voice: &Voice<'_>, card: &ApplicationCard) -> Screen {
     }
     rows.push(footer(voice, true));
     Screen::new(text, rows)
+}
+
+/// How the queue place moved since the first one recorded: «Кезектегі орны: 57 → 42,
+/// 1 қыркүйектен бері». Nothing unless the application is queued and its place changed.
+fn queue_moved(voice: &Voice<'_>, card: &ApplicationCard, today: NaiveDate) -> Option<String> {
+    let a = &card.application;
+    let now = a
+        .queue_position
+        .filter(|_| a.status == ApplicationStatus::Queued)?;
+    let first = card.history.iter().find(|h| h.queue_position.is_some())?;
+    let from = first.queue_position?;
+    if from == now {
+        return None;
+    }
+    let day = first.changed_at.with_timezone(&voice.tz).date_naive();
+    let since = voice.loc.date_from(voice.lang, day, Some(today.year()));
+    Some(voice.format(
+        "queue-moved",
+        &[
+            ("from", from.into()),
+            ("to", now.into()),
+            ("since", since.into()),
+        ],
+    ))
 }

@@ -57,11 +57,12 @@ pub fn consent(voice: &Voice<'_>, policy_url: &str) -> Screen {
 }
 
 /// Where the code went (masked) and how long it lives.
-pub fn code_sent(voice: &Voice<'_>, masked_phone: &str, minutes: i64) -> Screen {
+pub fn code_sent(voice: &Voice<'_>, masked_phone: &str, lifetime: std::time::Duration) -> Screen {
+    let valid = voice.loc.duration(voice.lang, lifetime);
     Screen::new(
         voice.html(
             "code-sent",
-            &[("phone", masked_phone.into()), ("minutes", minutes.into())],
+            &[("phone", masked_phone.into()), ("valid", (&valid).into())],
         ),
         vec![
             vec![button(

@@ -3,11 +3,13 @@
 use chrono::{DateTime, Utc};
 
 use super::{PAGE, Screen, Voice, button, footer, pager};
+use crate::domain::ReferralStatus;
 use crate::i18n::Html;
 use crate::messages::Callback;
 use crate::storage::{Page, Referral};
 
-pub fn list(voice: &Voice<'_>, listed: &Page<Referral>) -> Screen {
+/// A list of referrals; `now` tells an active referral past its date from a live one.
+pub fn list(voice: &Voice<'_>, listed: &Page<Referral>, now: DateTime<Utc>) -> Screen {
     let (page, pages) = (listed.number, listed.pages(PAGE));
     let mut text = voice.list_title("section-referrals", page, pages);
     if listed.items.is_empty() {
@@ -25,7 +27,7 @@ pub fn list(voice: &Voice<'_>, listed: &Page<Referral>) -> Screen {
             .push_markup("\n")
             .push_text(r.institution_name(voice.lang))
             .push_markup(" · ")
-            .push_text(&voice.text(r.status.message_id()));
+            .push_text(&voice.text(r.status_at(now).message_id()));
         rows.push(vec![button(
             format!("№ {}", r.number),
             Callback::OpenReferral(r.id),
@@ -36,20 +38,27 @@ pub fn list(voice: &Voice<'_>, listed: &Page<Referral>) -> Screen {
     Screen::new(text, rows)
 }
 
-/// The card; `now` says how many days are left.
+/// The card; `now` says how many days are left. The validity line and the status agree: a
+/// referral counts down only while it is active, and an active one past its date reads as
+/// expired.
 pub fn card(voice: &Voice<'_>, r: &Referral, now: DateTime<Utc>) -> Screen {
-    let today = now.with_timezone(&voice.tz).date_naive();
-    let until_day = r.valid_until.with_timezone(&voice.tz).date_naive();
-    let validity = if r.valid_until <= now {
-        voice.text("referral-expired-mark")
-    } else {
+    let status = r.status_at(now);
+    let until = voice.date_time(r.valid_until);
+    let validity = if status == ReferralStatus::Active {
+        let today = now.with_timezone(&voice.tz).date_naive();
+        let until_day = r.valid_until.with_timezone(&voice.tz).date_naive();
         let days = (until_day - today).num_days().max(0);
-        voice.format("days-left", &[("count", days.into())])
+        let left = voice.format("days-left", &[("count", days.into())]);
+        voice.format(
+            "referral-validity-left",
+            &[("until", until.into()), ("left", left.into())],
+        )
+    } else {
+        voice.format("referral-validity", &[("until", until.into())])
     };
-    let (issued, until, status) = (
+    let (issued, status) = (
         voice.date_time(r.issued_at),
-        voice.date_time(r.valid_until),
-        voice.text(r.status.message_id()),
+        voice.text(status.message_id()),
     );
     let text = voice.html(
         "referral-card",
@@ -57,10 +66,9 @@ pub fn card(voice: &Voice<'_>, r: &Referral, now: DateTime<Utc>) -> Screen {
             ("number", r.number.as_str().into()),
             ("child", r.child_name.as_str().into()),
             ("institution", r.institution_name(voice.lang).into()),
-            ("address", r.institution_address.as_str().into()),
-            ("group", r.group_name.as_str().into()),
+            ("address", r.institution_address.get(voice.lang).into()),
+            ("group", r.group_name.get(voice.lang).into()),
             ("issued", (&issued).into()),
-            ("until", (&until).into()),
             ("validity", (&validity).into()),
             ("status", (&status).into()),
             ("application", r.application_number.as_str().into()),

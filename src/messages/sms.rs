@@ -1,0 +1,75 @@
+//! The SMS a parent gets: a confirmation code, a lock, a push. Each is one segment — at most
+//! 70 characters of Cyrillic (UCS-2) — names the service, and a push names the child, so a
+//! parent with two children knows which one it is about. Where something must give way, the
+//! child's name is cut, never the news.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::events::{Facts, facts, number, truncate};
+use crate::domain::Language;
+use crate::i18n::{Localizer, sms_date_time};
+use crate::storage::Event;
+
+/// One SMS segment of Cyrillic text (UCS-2).
+pub const SMS_MAX_CHARS: usize = 70;
+
+/// The confirmation code.
+pub fn code(loc: &Localizer, lang: Language, code: &str) -> String {
+    loc.format(lang, "sms-code", &[("code", code.to_owned().into())])
+}
+
+/// The cabinet was locked after wrong passwords, until `until` (local time).
+pub fn locked(loc: &Localizer, lang: Language, until: DateTime<Utc>, tz: Tz) -> String {
+    loc.format(
+        lang,
+        "sms-locked",
+        &[("until", sms_date_time(until, tz).into())],
+    )
+}
+
+/// A push: «Жеке кабинет: Әли, Кезекте (57-орын) · № ALM-2026-000137». The record's number
+/// (or the club) is added only when it fits; a long name is cut to make room for the news.
+pub fn push(loc: &Localizer, lang: Language, event: &Event) -> String {
+    let Facts {
+        status,
+        club,
+        child,
+        ..
+    } = facts(loc, lang, event);
+    let what = status.unwrap_or_else(|| loc.text(lang, event.kind.message_id()));
+    let extra = number(event).map(|n| format!("№ {n}")).or(club);
+    let with_child = |child: &str| {
+        loc.format(
+            lang,
+            "push-sms",
+            &[
+                ("child", child.to_owned().into()),
+                ("what", what.clone().into()),
+            ],
+        )
+    };
+    let without_child = || loc.format(lang, "push-sms-no-child", &[("what", what.clone().into())]);
+    let base = match &child {
+        Some(child) => with_child(child),
+        None => without_child(),
+    };
+    let fits = |text: &str| text.chars().count() <= SMS_MAX_CHARS;
+    if let Some(extra) = extra {
+        let full = format!("{base} · {extra}");
+        if fits(&full) {
+            return full;
+        }
+    }
+    if fits(&base) {
+        return base;
+    }
+    if let Some(child) = &child {
+        let over = base.chars().count() - SMS_MAX_CHARS;
+        let room = child.chars().count().saturating_sub(over);
+        if room >= 2 {
+            return with_child(&truncate(child, room));
+        }
+    }
+    truncate(&without_child(), SMS_MAX_CHARS)
+}
