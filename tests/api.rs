@@ -310,6 +310,36 @@ async fn bad_requests_are_refused_naming_each_field(t: &mut TestBot) {
     assert_eq!(fields, vec!["iin", "records[0].date"]);
     assert_eq!(problem["errors"][1]["pointer"], json!("#/records/0/date"));
 
+    // A text per language: an object of kk and ru, each checked, and nothing else.
+    let institution = |address: Value| {
+        json!({"locality": "almaty", "kind": "school", "name_kk": "№1 мектеп",
+               "name_ru": "Школа №1", "address": address})
+    };
+    let (status, problem) = p
+        .put(
+            "/api/v1/institutions/alm-sch-1",
+            institution(json!({"kk": "", "en": "Abay avenue, 1", "ru": 5})),
+        )
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(
+        fields_named(&problem),
+        vec!["address.en", "address.kk", "address.ru"]
+    );
+    for empty in [json!({}), json!(5), json!(["Абай даңғылы, 1"])] {
+        let (status, problem) = p
+            .put("/api/v1/institutions/alm-sch-1", institution(empty))
+            .await;
+        assert_eq!((status, fields_named(&problem)), (422, vec!["address"]));
+    }
+    let (status, problem) = p
+        .put(
+            "/api/v1/institutions/alm-sch-1",
+            institution(json!({"ru": "Алматы, проспект Абая, 1"})),
+        )
+        .await;
+    assert_eq!(status, 201, "one language is enough: {problem}");
+
     // Too large: 413 (the default limit is 1 MiB).
     let huge = format!(
         "{{\"name_kk\": \"{}\", \"name_ru\": \"x\"}}",

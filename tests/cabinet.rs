@@ -557,7 +557,7 @@ async fn an_idle_session_ends(t: &mut TestBot) {
     assert!(
         answer
             .text
-            .starts_with("Кабинеттегі сессияңыз аяқталды. Қайта кіріңіз."),
+            .starts_with("Кабинеттегі сеансыңыз аяқталды. Қайта кіріңіз."),
         "{}",
         answer.text
     );

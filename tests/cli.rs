@@ -401,3 +401,93 @@ async fn run_serves_and_stops_gracefully_on_sigterm() {
         text(&out.stderr)
     );
 }
+
+/// `kabinet demo` driven as a person would at the terminal: the intro in the chosen
+/// language, numbered buttons, the SMS with the code, and a toast printed as a line.
+#[test]
+fn the_demo_in_the_terminal_speaks_the_chosen_language_and_prints_toasts() {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kabinet"))
+        .args(["demo", "--lang", "ru"])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("kabinet demo starts");
+    let printed = Arc::new(Mutex::new(String::new()));
+    let mut stdout = child.stdout.take().unwrap();
+    let sink = printed.clone();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let mut stdin = child.stdin.take().unwrap();
+    // Waits until the terminal shows `what` (after `from` bytes), and returns where it ends.
+    let wait_for = |what: &str, from: usize| -> usize {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let text = printed.lock().unwrap().clone();
+            if let Some(at) = text[from.min(text.len())..].find(what) {
+                return from + at + what.len();
+            }
+            assert!(Instant::now() < deadline, "{what:?} never came:\n{text}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    // The number the terminal gave a button, on the newest screen.
+    let number_of = |label: &str| -> String {
+        let text = printed.lock().unwrap().clone();
+        let at = text.rfind(&format!("] {label}")).unwrap();
+        let open = text[..at].rfind('[').unwrap();
+        text[open + 1..at].to_owned()
+    };
+    let mut send = |line: &str| {
+        writeln!(stdin, "{line}").unwrap();
+        stdin.flush().unwrap();
+    };
+
+    let at = wait_for("Демо-родители:", 0);
+    let intro = printed.lock().unwrap().clone();
+    assert!(
+        intro.contains("ИИН 900315412348") && !intro.contains("IIN"),
+        "{intro}"
+    );
+    let at = wait_for("🇷🇺 Русский", at);
+    send(&number_of("🇷🇺 Русский"));
+    let at = wait_for("] Алматы", at);
+    send(&number_of("Алматы"));
+    let at = wait_for("] 🔐 Личный кабинет", at);
+    send(&number_of("🔐 Личный кабинет"));
+    let at = wait_for("(ИИН) — 12 цифр", at);
+    send("900315412348");
+    let at = wait_for("код подтверждения", at);
+    let at = wait_for("] Продолжить", at);
+    send(&number_of("Продолжить"));
+    wait_for("💬 Отправьте 6-значный код из SMS в этот чат.", at);
+    send("/quit");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the demo did not leave on /quit");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    reader.join().unwrap();
+    assert!(status.success());
+    assert!(printed.lock().unwrap().ends_with("До свидания!\n"));
+}

@@ -537,7 +537,7 @@ async fn forgot_password_ends_the_other_chats(t: &mut TestBot) {
     assert!(
         answer
             .text
-            .starts_with("Кабинеттегі сессияңыз аяқталды. Қайта кіріңіз."),
+            .starts_with("Кабинеттегі сеансыңыз аяқталды. Қайта кіріңіз."),
         "{}",
         answer.text
     );

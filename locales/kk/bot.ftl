@@ -87,7 +87,7 @@ password-attempts-limited = Бұл Telegram аккаунтынан қате құ
 sms-locked = Жеке кабинет бұғатталды: қате құпиясөз. Қайта кіру: { $until }
 support-contact = Сұрақтар бойынша: { $contact }
 logged-out = Сіз кабинеттен шықтыңыз.
-session-ended = Кабинеттегі сессияңыз аяқталды. Қайта кіріңіз.
+session-ended = Кабинеттегі сеансыңыз аяқталды. Қайта кіріңіз.
 
 ## Consent to the processing of personal data (PRIVACY_POLICY_URL)
 consent-prompt = Жеке кабинетті ашу үшін «Дербес деректер және оларды қорғау туралы» Қазақстан Республикасы Заңына сәйкес дербес деректеріңізді өңдеуге келісім беріңіз.
