@@ -456,7 +456,7 @@ async fn sessions_start_and_end(s: Storage) {
         (77, Language::Kk, None)
     );
     assert_eq!(chat.dialogue, r#"{"state":"start"}"#);
-    s.save_dialogue(10, r#"{"state":"menu"}"#, now)
+    s.save_dialogue(10, r#"{"state":"start"}"#, r#"{"state":"menu"}"#, now)
         .await
         .unwrap();
     let session = s.start_session(10, cabinet.id, now).await.unwrap();

@@ -114,7 +114,7 @@ impl ChatCtx {
         let dialogue = self.dialogue.to_json();
         if dialogue != self.stored_dialogue {
             deps.storage
-                .save_dialogue(self.chat_id, &dialogue, self.now)
+                .save_dialogue(self.chat_id, &self.stored_dialogue, &dialogue, self.now)
                 .await?;
             self.stored_dialogue = dialogue;
         }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Result, Storage, in_transaction, on_pool};
+use super::{Result, Storage, StorageError, in_transaction, on_pool};
 use crate::domain::Language;
 
 /// Why a session ended; stored for support and audits.
@@ -115,15 +115,26 @@ impl Storage {
         Ok(())
     }
 
-    /// The dialogue as it now stands (on the chat-state pool: see `on_pool!`).
+    /// Replaces the dialogue `read` (as this update read it) with `dialogue`, on the
+    /// chat-state pool (see `on_pool!`). Compare-and-set: when the stored dialogue is no
+    /// longer `read`, another handler of the same chat wrote in between, and this write is
+    /// refused with [`StorageError::Conflict`] rather than silently undoing that step.
     pub async fn save_dialogue(
         &self,
         chat_id: i64,
+        read: &str,
         dialogue: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        on_pool!(chat_state self, pool => sqlx::query("UPDATE chats SET dialogue = $1, updated_at = $2 WHERE chat_id = $3")
-            .bind(dialogue).bind(now).bind(chat_id).execute(pool).await.map(|r| r.rows_affected()))?;
+        let n = on_pool!(chat_state self, pool => sqlx::query(
+            "UPDATE chats SET dialogue = $1, updated_at = $2 WHERE chat_id = $3 AND dialogue = $4")
+            .bind(dialogue).bind(now).bind(chat_id).bind(read)
+            .execute(pool).await.map(|r| r.rows_affected()))?;
+        if n == 0 {
+            return Err(StorageError::Conflict(
+                "the chat's dialogue changed since it was read",
+            ));
+        }
         Ok(())
     }
 

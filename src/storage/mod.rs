@@ -45,6 +45,9 @@ pub enum StorageError {
     Database(#[source] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A compare-and-set write found the row changed by someone else since it was read.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
     /// A stored value that no longer parses; a bug or a hand-edited database.
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
@@ -185,6 +188,15 @@ impl Storage {
         match self.pool {
             Pool::Sqlite(_) => Backend::Sqlite,
             Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// What a `SELECT` adds to lock the rows it reads until the transaction ends. SQLite
+    /// has no row locks and needs none: a write transaction holds the whole database.
+    pub(crate) fn for_update(&self) -> &'static str {
+        match self.pool {
+            Pool::Sqlite(_) => "",
+            Pool::Postgres(_) => " FOR UPDATE",
         }
     }
 

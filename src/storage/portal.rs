@@ -144,6 +144,18 @@ pub struct AttendanceRecord {
     pub note: Option<PortalText>,
 }
 
+/// Whether a referral PUT is an old one arriving late: the referral has moved on from
+/// `active` (used, expired, revoked) and the PUT would make it active again without a new
+/// validity. A referral the portal issues again comes with a later `valid_until`.
+fn is_late_retry(
+    stored: ReferralStatus,
+    stored_until: DateTime<Utc>,
+    put: ReferralStatus,
+    put_until: DateTime<Utc>,
+) -> bool {
+    stored != ReferralStatus::Active && put == ReferralStatus::Active && put_until <= stored_until
+}
+
 fn written(existed: bool) -> Written {
     if existed {
         Written::Updated
@@ -220,24 +232,25 @@ impl Storage {
                 }
             }
 
-            let cabinet: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM cabinets WHERE locality = $1 AND iin = $2")
-                .bind(a.locality.as_str()).bind(a.parent.iin.as_str()).fetch_optional(&mut *tx).await?;
-            let (cabinet_id, cabinet_created) = match cabinet {
-                Some(id) => {
-                    sqlx::query("UPDATE cabinets SET full_name = $1, updated_at = $2 WHERE id = $3")
-                        .bind(&a.parent.full_name).bind(now).bind(id).execute(&mut *tx).await?;
-                    (id, false)
-                }
+            // Insert first, look second: of two first applications of one parent written at
+            // once, the second insert waits for the first and then does nothing, and the
+            // update below finds the cabinet the first one made (no unique violation).
+            let created: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO cabinets (locality, iin, full_name, phone, email, language, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (locality, iin) DO NOTHING RETURNING id")
+                .bind(a.locality.as_str()).bind(a.parent.iin.as_str()).bind(&a.parent.full_name)
+                .bind(a.parent.phone.as_str()).bind(a.parent.email.as_ref().map(Email::as_str))
+                .bind(a.language).bind(now)
+                .fetch_optional(&mut *tx).await?;
+            let (cabinet_id, cabinet_created) = match created {
+                Some(id) => (id, true),
                 None => {
                     let id: i64 = sqlx::query_scalar(
-                        "INSERT INTO cabinets (locality, iin, full_name, phone, email, language, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id")
-                        .bind(a.locality.as_str()).bind(a.parent.iin.as_str()).bind(&a.parent.full_name)
-                        .bind(a.parent.phone.as_str()).bind(a.parent.email.as_ref().map(Email::as_str))
-                        .bind(a.language).bind(now)
-                        .fetch_one(&mut *tx).await?;
-                    (id, true)
+                        "UPDATE cabinets SET full_name = $1, updated_at = $2 \
+                         WHERE locality = $3 AND iin = $4 RETURNING id")
+                        .bind(&a.parent.full_name).bind(now).bind(a.locality.as_str())
+                        .bind(a.parent.iin.as_str()).fetch_one(&mut *tx).await?;
+                    (id, false)
                 }
             };
 
@@ -251,37 +264,48 @@ impl Storage {
                 "INSERT INTO cabinet_children (cabinet_id, child_iin) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                 .bind(cabinet_id).bind(a.child.iin.as_str()).execute(&mut *tx).await?;
 
-            let existing: Option<(i64, i64, String)> = sqlx::query_as(
-                "SELECT id, cabinet_id, child_iin FROM applications WHERE number = $1")
-                .bind(a.number.as_str()).fetch_optional(&mut *tx).await?;
-            let application_id = match existing.clone().map(|(id, ..)| id) {
+            // The same for the application: a new one is inserted with its first history
+            // row; an existing one is locked (`FOR UPDATE`) before it is read, so two PUTs of
+            // one application are written one after the other.
+            let inserted: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO applications (number, cabinet_id, child_iin, locality, kind, desired_date, \
+                 language, privilege, submitted_at, status, queue_position, status_changed_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $9, $12) \
+                 ON CONFLICT (number) DO NOTHING RETURNING id")
+                .bind(a.number.as_str()).bind(cabinet_id).bind(a.child.iin.as_str())
+                .bind(a.locality.as_str()).bind(a.kind).bind(a.desired_date).bind(a.language)
+                .bind(a.privilege).bind(a.submitted_at).bind(a.status).bind(a.queue_position).bind(now)
+                .fetch_optional(&mut *tx).await?;
+            let existing: Option<(i64, i64, String)> = match inserted {
                 Some(id) => {
+                    sqlx::query(
+                        "INSERT INTO application_history (application_id, status, changed_at, queue_position) \
+                         VALUES ($1, $2, $3, $4)")
+                        .bind(id).bind(a.status).bind(a.submitted_at).bind(a.queue_position)
+                        .execute(&mut *tx).await?;
+                    None
+                }
+                None => {
+                    let sql = format!(
+                        "SELECT id, cabinet_id, child_iin FROM applications WHERE number = $1{}",
+                        self.for_update());
+                    let existing: (i64, i64, String) = sqlx::query_as(&sql)
+                        .bind(a.number.as_str()).fetch_one(&mut *tx).await?;
                     sqlx::query(
                         "UPDATE applications SET cabinet_id = $1, child_iin = $2, locality = $3, kind = $4, \
                          desired_date = $5, language = $6, privilege = $7, submitted_at = $8, \
                          updated_at = $9 WHERE id = $10")
                         .bind(cabinet_id).bind(a.child.iin.as_str()).bind(a.locality.as_str()).bind(a.kind)
                         .bind(a.desired_date).bind(a.language).bind(a.privilege).bind(a.submitted_at)
-                        .bind(now).bind(id)
+                        .bind(now).bind(existing.0)
                         .execute(&mut *tx).await?;
-                    id
+                    Some(existing)
                 }
-                None => {
-                    let id: i64 = sqlx::query_scalar(
-                        "INSERT INTO applications (number, cabinet_id, child_iin, locality, kind, desired_date, \
-                         language, privilege, submitted_at, status, queue_position, status_changed_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $9, $12) RETURNING id")
-                        .bind(a.number.as_str()).bind(cabinet_id).bind(a.child.iin.as_str())
-                        .bind(a.locality.as_str()).bind(a.kind).bind(a.desired_date).bind(a.language)
-                        .bind(a.privilege).bind(a.submitted_at).bind(a.status).bind(a.queue_position).bind(now)
-                        .fetch_one(&mut *tx).await?;
-                    sqlx::query(
-                        "INSERT INTO application_history (application_id, status, changed_at, queue_position) \
-                         VALUES ($1, $2, $3, $4)")
-                        .bind(id).bind(a.status).bind(a.submitted_at).bind(a.queue_position)
-                        .execute(&mut *tx).await?;
-                    id
-                }
+            };
+            let application_id = match (inserted, &existing) {
+                (Some(id), _) => id,
+                (None, Some((id, ..))) => *id,
+                (None, None) => unreachable!("an application is either inserted or found"),
             };
 
             // Who sees a child follows the data: when the portal moves the application to
@@ -327,9 +351,9 @@ impl Storage {
         now: DateTime<Utc>,
     ) -> Result<StatusChangeOutcome> {
         let out = in_transaction!(self, tx => {
-            let (application_id, cabinet_id, child_iin, current_at): (i64, i64, String, DateTime<Utc>) =
+            let (application_id, cabinet_id, child_iin): (i64, i64, String) =
                 sqlx::query_as(
-                    "SELECT id, cabinet_id, child_iin, status_changed_at FROM applications WHERE number = $1")
+                    "SELECT id, cabinet_id, child_iin FROM applications WHERE number = $1")
                     .bind(number.as_str()).fetch_optional(&mut *tx).await?
                     .ok_or(StorageError::NotFound)?;
             let inserted: Option<i64> = sqlx::query_scalar(
@@ -342,13 +366,14 @@ impl Storage {
             if inserted.is_none() {
                 StatusChangeOutcome::Replayed
             } else {
-                if change.changed_at >= current_at {
-                    sqlx::query(
-                        "UPDATE applications SET status = $1, queue_position = $2, status_changed_at = $3, \
-                         updated_at = $4 WHERE id = $5")
-                        .bind(change.status).bind(change.queue_position).bind(change.changed_at)
-                        .bind(now).bind(application_id).execute(&mut *tx).await?;
-                }
+                // The time is compared in the statement, not after a read: of two changes
+                // written at once, PostgreSQL makes the second wait for the first's row lock
+                // and looks again, so the older can never overwrite the newer.
+                sqlx::query(
+                    "UPDATE applications SET status = $1, queue_position = $2, status_changed_at = $3, \
+                     updated_at = $4 WHERE id = $5 AND status_changed_at <= $3")
+                    .bind(change.status).bind(change.queue_position).bind(change.changed_at)
+                    .bind(now).bind(application_id).execute(&mut *tx).await?;
                 let event = NewEvent {
                     cabinet_id,
                     kind: EventKind::ApplicationStatus,
@@ -388,11 +413,31 @@ impl Storage {
             if institution.is_none() {
                 return Err(StorageError::MissingReference { field: "institution".into() });
             }
-            let existing: Option<(i64, ReferralStatus)> = sqlx::query_as(
-                "SELECT id, status FROM referrals WHERE number = $1")
-                .bind(r.number.as_str()).fetch_optional(&mut *tx).await?;
-            let referral_id: i64 = match existing {
-                Some((id, _)) => {
+            let inserted: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO referrals (number, application_id, institution_id, group_name, issued_at, \
+                 valid_until, status, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 ON CONFLICT (number) DO NOTHING RETURNING id")
+                .bind(r.number.as_str()).bind(application_id).bind(r.institution.as_str()).bind(&r.group)
+                .bind(r.issued_at).bind(r.valid_until).bind(r.status).bind(now)
+                .fetch_optional(&mut *tx).await?;
+            // An existing referral is locked before it is read: two PUTs at once are compared
+            // one after the other, and only one of them sees the status change.
+            let existing: Option<(i64, ReferralStatus, DateTime<Utc>)> = match inserted {
+                Some(_) => None,
+                None => {
+                    let sql = format!(
+                        "SELECT id, status, valid_until FROM referrals WHERE number = $1{}",
+                        self.for_update());
+                    Some(sqlx::query_as(&sql).bind(r.number.as_str()).fetch_one(&mut *tx).await?)
+                }
+            };
+            let stale = existing.is_some_and(|(_, old, old_until)| {
+                is_late_retry(old, old_until, r.status, r.valid_until)
+            });
+            let referral_id = match (inserted, existing) {
+                (Some(id), _) => id,
+                (None, Some((id, ..))) if stale => id,
+                (None, Some((id, ..))) => {
                     sqlx::query(
                         "UPDATE referrals SET application_id = $1, institution_id = $2, group_name = $3, \
                          issued_at = $4, valid_until = $5, status = $6, updated_at = $7, \
@@ -403,14 +448,9 @@ impl Storage {
                         .execute(&mut *tx).await?;
                     id
                 }
-                None => sqlx::query_scalar(
-                    "INSERT INTO referrals (number, application_id, institution_id, group_name, issued_at, \
-                     valid_until, status, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
-                    .bind(r.number.as_str()).bind(application_id).bind(r.institution.as_str()).bind(&r.group)
-                    .bind(r.issued_at).bind(r.valid_until).bind(r.status).bind(now)
-                    .fetch_one(&mut *tx).await?,
+                (None, None) => unreachable!("a referral is either inserted or found"),
             };
-            let changed = existing.is_none_or(|(_, old)| old != r.status);
+            let changed = !stale && existing.is_none_or(|(_, old, _)| old != r.status);
             let mut event_id = None;
             if changed {
                 let occurred_at = if existing.is_none() { r.issued_at } else { now };
@@ -422,11 +462,14 @@ impl Storage {
                     child_iin: Some(child_iin),
                     details: json!({ "status": r.status, "valid_until": r.valid_until }),
                     occurred_at,
-                    dedup_key: format!("referral:{referral_id}:{}:{}", r.status, now.timestamp_micros()),
+                    // The same change written twice is one event: the key is the change
+                    // itself (a referral issued again is issued with a new validity).
+                    dedup_key: format!(
+                        "referral:{referral_id}:{}:{}", r.status, r.valid_until.timestamp_micros()),
                 };
                 event_id = record_event!(tx, &event, now);
             }
-            ReferralWritten { referral_id, written: written(existing.is_some()), event_id }
+            ReferralWritten { referral_id, written: written(inserted.is_none()), event_id }
         });
         Ok(out)
     }
