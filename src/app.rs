@@ -69,6 +69,11 @@ impl Kabinet {
         self.api.as_ref().map(|a| a.addr)
     }
 
+    /// Webhook mode: where the webhook server listens (`WEBHOOK_LISTEN`).
+    pub fn webhook_addr(&self) -> Option<SocketAddr> {
+        self.bot.webhook_addr
+    }
+
     /// Stops taking requests and updates, lets the ones in hand finish, then stops the
     /// sender (deliveries it had claimed but not sent are queued again at the next start).
     pub async fn stop(self) {

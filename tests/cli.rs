@@ -156,7 +156,7 @@ fn migrate_creates_the_sqlite_database_and_is_repeatable() {
         let out = kabinet(dir.path(), &["migrate"], &[]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         assert!(
-            text(&out.stdout).contains("is up to date (4 migration(s) applied)"),
+            text(&out.stdout).contains("is up to date (5 migration(s) applied)"),
             "{}",
             text(&out.stdout)
         );

@@ -499,3 +499,185 @@ async fn a_fault_can_hit_one_request_in_n() {
     }
     assert_eq!(statuses, [200, 200, 500, 200, 200, 500, 200, 200]);
 }
+
+/// A POST as the receiver saw it: (which receiver, update id, chat, secret header).
+type Seen = (u16, i64, i64, Option<String>);
+
+/// A stand-in for a bot's webhook server: records each POST (and how many were in hand at
+/// once), answers 500 to the first try of `fail_once`, else 200 after a short pause.
+#[derive(Clone, Default)]
+struct Receiver {
+    seen: std::sync::Arc<std::sync::Mutex<Vec<Seen>>>,
+    in_hand: std::sync::Arc<std::sync::Mutex<(usize, usize, std::collections::HashSet<i64>)>>,
+    fail_once: std::sync::Arc<std::sync::Mutex<Option<i64>>>,
+    /// The same chat posted twice at once.
+    overlap: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Receiver {
+    async fn start(&self, port_tag: u16) -> std::net::SocketAddr {
+        use axum::http::HeaderMap;
+        let me = self.clone();
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+                let me = me.clone();
+                async move {
+                    let update: Value = serde_json::from_slice(&body).unwrap();
+                    let id = update["update_id"].as_i64().unwrap();
+                    let chat = update["message"]["chat"]["id"].as_i64().unwrap();
+                    {
+                        let mut h = me.in_hand.lock().unwrap();
+                        h.0 += 1;
+                        h.1 = h.1.max(h.0);
+                        if !h.2.insert(chat) {
+                            me.overlap.store(true, std::sync::atomic::Ordering::SeqCst);
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_millis(40)).await;
+                    let fail = {
+                        let mut f = me.fail_once.lock().unwrap();
+                        if *f == Some(id) {
+                            *f = None;
+                            true
+                        } else {
+                            false
+                        }
+                    };
+                    let status = if fail { 500 } else { 200 };
+                    let secret = headers
+                        .get("x-telegram-bot-api-secret-token")
+                        .map(|v| v.to_str().unwrap().to_owned());
+                    me.seen.lock().unwrap().push((port_tag, id, chat, secret));
+                    {
+                        let mut h = me.in_hand.lock().unwrap();
+                        h.0 -= 1;
+                        h.2.remove(&chat);
+                    }
+                    axum::http::StatusCode::from_u16(status).unwrap()
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        addr
+    }
+}
+
+#[tokio::test]
+async fn set_webhook_is_checked_and_getupdates_then_conflicts() {
+    let (sim, api) = sim().await;
+    let refused = [
+        (
+            json!({"url": "http://kabinet.example.kz/hook"}),
+            "An HTTPS URL must be provided",
+        ),
+        (
+            json!({"url": "https://kabinet.example.kz:8080/hook"}),
+            "ports 80, 88, 443 or 8443",
+        ),
+        (
+            json!({"url": "https://kabinet.example.kz/hook", "secret_token": "a b"}),
+            "unallowed characters",
+        ),
+        (
+            json!({"url": "https://kabinet.example.kz/hook", "max_connections": 101}),
+            "max_connections",
+        ),
+    ];
+    for (params, why) in refused {
+        let (status, body) = api.call("setWebhook", params.clone()).await;
+        assert_eq!(status, 400, "{params}");
+        assert!(description(&body).contains(why), "{params}: {body}");
+    }
+    let (status, _) = api
+        .call(
+            "setWebhook",
+            json!({"url": "https://kabinet.example.kz/hook", "secret_token": "s-1"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = api.call("getUpdates", json!({"timeout": 0})).await;
+    assert_eq!(status, 409);
+    assert!(description(&body).contains("can't use getUpdates method while webhook is active"));
+    let (_, info) = api.call("getWebhookInfo", json!({})).await;
+    assert_eq!(info["result"]["url"], "https://kabinet.example.kz/hook");
+    assert_eq!(info["result"]["max_connections"], 40);
+    let (status, _) = api.call("deleteWebhook", json!({})).await;
+    assert_eq!(status, 200);
+    let (status, _) = api.call("getUpdates", json!({"timeout": 0})).await;
+    assert_eq!(status, 200);
+    assert!(sim.webhook().is_none());
+}
+
+#[tokio::test]
+async fn webhooks_go_in_parallel_one_per_chat_in_order_and_failures_are_retried() {
+    let (sim, api) = sim().await;
+    let receiver = Receiver::default();
+    let (a, b) = (receiver.start(1).await, receiver.start(2).await);
+    sim.route_webhook(vec![a, b]);
+    // Six chats write three messages each before the webhook is set.
+    let chats: Vec<_> = (1..=6)
+        .map(|c| sim.private_chat(c, "P", Some("kk")))
+        .collect();
+    for round in 0..3 {
+        for chat in &chats {
+            chat.send_text(&format!("m{round}"));
+        }
+    }
+    // The first update of chat 2 (update 2) fails once: chat 2 waits, the others do not.
+    *receiver.fail_once.lock().unwrap() = Some(2);
+    let (status, _) = api
+        .call(
+            "setWebhook",
+            json!({"url": "https://kabinet.example.kz/hook", "secret_token": "s-1", "max_connections": 3}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while sim.pending_updates() > 0 {
+        assert!(Instant::now() < deadline, "every update delivered");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let seen = receiver.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 19, "18 updates, one of them twice: {seen:?}");
+    assert!(
+        seen.iter().all(|(_, _, _, s)| s.as_deref() == Some("s-1")),
+        "the secret header"
+    );
+    let (most, _, _) = *receiver.in_hand.lock().unwrap();
+    assert_eq!(most, 0);
+    let peak = receiver.in_hand.lock().unwrap().1;
+    assert!(
+        (2..=3).contains(&peak),
+        "in parallel, up to max_connections: {peak}"
+    );
+    assert!(
+        !receiver.overlap.load(std::sync::atomic::Ordering::SeqCst),
+        "never two updates of one chat at once"
+    );
+    for chat in 1..=6 {
+        let ids: Vec<i64> = seen.iter().filter(|s| s.2 == chat).map(|s| s.1).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted, "chat {chat} in update order");
+    }
+    let chat2: Vec<i64> = seen.iter().filter(|s| s.2 == 2).map(|s| s.1).collect();
+    assert_eq!(
+        chat2[..2],
+        [2, 2],
+        "the failed update went again before the chat's next"
+    );
+    assert!(
+        seen.iter().any(|s| s.0 == 1) && seen.iter().any(|s| s.0 == 2),
+        "both backends"
+    );
+    let posts = sim.webhook_posts();
+    assert_eq!(posts.iter().filter(|p| p.status == Some(500)).count(), 1);
+    let (_, info) = api.call("getWebhookInfo", json!({})).await;
+    assert_eq!(info["result"]["pending_update_count"], 0);
+    assert!(
+        description(&json!({"description": info["result"]["last_error_message"]})).contains("500")
+    );
+}

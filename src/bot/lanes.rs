@@ -17,9 +17,26 @@ use std::sync::{Arc, Mutex};
 use teloxide::dispatching::UpdateHandler;
 use teloxide::dptree::di::DependencyMap;
 use teloxide::types::Update;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, Semaphore, oneshot};
 
 use super::BotError;
+use crate::storage::Storage;
+
+/// How an update taken from a webhook ended: what Telegram is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Handled (or skipped as a retry of one handled, or dropped from a flood on purpose):
+    /// a 2xx, and Telegram forgets it.
+    Done,
+    /// Not handled (the database did not answer): Telegram should send it again.
+    NotHandled,
+}
+
+/// An update in a lane, and who waits to hear how it ended (a webhook request).
+struct Taken {
+    update: Update,
+    reply: Option<oneshot::Sender<Outcome>>,
+}
 
 /// Updates one chat may have waiting behind the one in hand. A person has one or two; a
 /// flood (a script, a stuck key) is cut here, so one chat can neither hold unbounded memory
@@ -44,6 +61,9 @@ pub struct Lanes {
     overflow: Overflow,
     deps: DependencyMap,
     handling: Semaphore,
+    /// Webhook mode: each update first takes its chat's turn in the database (one chat's
+    /// updates one at a time across replicas, a retried update handled once).
+    turns: Option<Storage>,
     /// Updates taken and not yet handled, and a bell for when that falls to zero.
     in_hand: Mutex<usize>,
     idle: Notify,
@@ -52,7 +72,7 @@ pub struct Lanes {
 /// One chat's updates waiting, and whether some were dropped since it was last empty.
 #[derive(Default)]
 struct Lane {
-    queue: VecDeque<Update>,
+    queue: VecDeque<Taken>,
     overflowed: bool,
 }
 
@@ -70,20 +90,51 @@ impl Lanes {
             overflow,
             deps,
             handling: Semaphore::new(HANDLING_AT_ONCE),
+            turns: None,
             in_hand: Mutex::new(0),
             idle: Notify::new(),
         })
+    }
+
+    /// The same lanes, each update first taking its chat's turn in `storage` (webhook
+    /// mode; see [`Storage::take_chat_turn`]).
+    pub fn with_turns(
+        handler: UpdateHandler<BotError>,
+        deps: DependencyMap,
+        overflow: Overflow,
+        storage: Storage,
+    ) -> Arc<Lanes> {
+        let mut lanes = Lanes::new(handler, deps, overflow);
+        Arc::get_mut(&mut lanes).expect("just made").turns = Some(storage);
+        lanes
     }
 
     /// Takes an update: handled at once if its chat has nothing in hand, after the chat's
     /// earlier updates otherwise, or dropped if [`PER_CHAT_QUEUE`] are waiting already.
     /// Never waits.
     pub fn submit(self: &Arc<Self>, update: Update) {
-        let Some(lane) = lane_of(&update) else {
+        self.take(Taken {
+            update,
+            reply: None,
+        });
+    }
+
+    /// Takes an update as [`Lanes::submit`] does, and tells how it ended.
+    pub fn submit_and_tell(self: &Arc<Self>, update: Update) -> oneshot::Receiver<Outcome> {
+        let (reply, told) = oneshot::channel();
+        self.take(Taken {
+            update,
+            reply: Some(reply),
+        });
+        told
+    }
+
+    fn take(self: &Arc<Self>, taken: Taken) {
+        let Some(lane) = lane_of(&taken.update) else {
             *self.in_hand.lock().expect("not poisoned") += 1;
             let lanes = self.clone();
             tokio::spawn(async move {
-                lanes.handle(update).await;
+                lanes.handle(None, taken).await;
                 lanes.done();
             });
             return;
@@ -93,30 +144,34 @@ impl Lanes {
                 let waiting = waiting.get_mut();
                 if waiting.queue.len() < PER_CHAT_QUEUE {
                     *self.in_hand.lock().expect("not poisoned") += 1;
-                    waiting.queue.push_back(update);
+                    waiting.queue.push_back(taken);
                     return;
                 }
                 let first = !std::mem::replace(&mut waiting.overflowed, true);
-                Err((update, first))
+                Err((taken, first))
             }
             Entry::Vacant(slot) => {
                 slot.insert(Lane::default());
-                Ok(update)
+                Ok(taken)
             }
         };
-        let update = match taken {
-            Ok(update) => update,
-            Err((update, first)) => {
+        let taken = match taken {
+            Ok(taken) => taken,
+            Err((Taken { update, reply }, first)) => {
                 (self.overflow)(lane, update, first);
+                // Dropped on purpose: a retry would only flood again.
+                if let Some(reply) = reply {
+                    let _ = reply.send(Outcome::Done);
+                }
                 return;
             }
         };
         *self.in_hand.lock().expect("not poisoned") += 1;
         let lanes = self.clone();
         tokio::spawn(async move {
-            let mut next = Some(update);
-            while let Some(update) = next {
-                lanes.handle(update).await;
+            let mut next = Some(taken);
+            while let Some(taken) = next {
+                lanes.handle(Some(lane), taken).await;
                 lanes.done();
                 let mut waiting = lanes.waiting.lock().expect("not poisoned");
                 next = waiting.get_mut(&lane).and_then(|l| l.queue.pop_front());
@@ -129,13 +184,48 @@ impl Lanes {
 
     /// Handles one update when its turn comes. The handler's future is boxed so that a task
     /// waiting for its turn is small: a task is as big as the largest future it awaits.
-    async fn handle(&self, update: Update) {
+    async fn handle(&self, lane: Option<i64>, taken: Taken) {
         let _turn = self
             .handling
             .acquire()
             .await
             .expect("the semaphore is never closed");
-        Box::pin(self.dispatch(update)).await;
+        let Taken { update, reply } = taken;
+        let outcome = match (&self.turns, lane) {
+            (Some(storage), Some(chat)) => Box::pin(self.in_turn(storage, chat, update)).await,
+            _ => {
+                Box::pin(self.dispatch(update)).await;
+                Outcome::Done
+            }
+        };
+        if let Some(reply) = reply {
+            let _ = reply.send(outcome);
+        }
+    }
+
+    /// Handles an update under its chat's turn, unless it was handled before.
+    async fn in_turn(&self, storage: &Storage, chat: i64, update: Update) -> Outcome {
+        let update_id = i64::from(update.id.0);
+        let turn = match storage.take_chat_turn(chat).await {
+            Ok(turn) => turn,
+            Err(error) => {
+                tracing::warn!(error = %error.log_safe(), "could not take a chat's turn; Telegram will send the update again");
+                return Outcome::NotHandled;
+            }
+        };
+        if turn.handled_before(update_id, crate::clock::now()) {
+            tracing::debug!(update_id, "a retried update was handled before; skipped");
+            turn.release().await;
+            return Outcome::Done;
+        }
+        self.dispatch(update).await;
+        match turn.done(storage, update_id, crate::clock::now()).await {
+            Ok(()) => Outcome::Done,
+            Err(error) => {
+                tracing::warn!(error = %error.log_safe(), "could not mark an update handled; Telegram will send it again");
+                Outcome::NotHandled
+            }
+        }
     }
 
     async fn dispatch(&self, update: Update) {

@@ -18,6 +18,7 @@ mod show;
 mod start;
 pub mod state;
 mod views;
+mod webhook;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +30,7 @@ use tokio::sync::watch;
 
 pub use context::ChatCtx;
 pub use schema::schema;
+pub use webhook::SECRET_HEADER;
 
 use crate::auth::{CodeSeal, Hasher};
 use crate::channels::sms::SmsSender;
@@ -73,6 +75,10 @@ pub enum BotError {
     Texts(#[from] crate::i18n::I18nError),
     #[error("passwords: {0}")]
     Auth(#[from] crate::auth::AuthError),
+    #[error("the webhook server could not listen on the WEBHOOK_LISTEN address: {0}")]
+    Listen(std::io::Error),
+    #[error("Telegram refused the webhook: {0}")]
+    SetWebhook(String),
 }
 
 pub type HandlerResult = Result<(), BotError>;
@@ -161,19 +167,44 @@ pub const STOP_GRACE: Duration = Duration::from_secs(15);
 pub struct RunningBot {
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    /// Webhook mode: where the webhook server listens.
+    pub webhook_addr: Option<std::net::SocketAddr>,
 }
 
 impl RunningBot {
     /// Stops taking updates, lets the ones in hand finish, and waits for the task — at most
     /// [`STOP_GRACE`]; past that the task is aborted so the process can still exit.
     pub async fn stop(self) {
-        let RunningBot { stop, mut task } = self;
+        let RunningBot { stop, mut task, .. } = self;
         let _ = stop.send(true);
         if tokio::time::timeout(STOP_GRACE, &mut task).await.is_err() {
             tracing::warn!("the bot did not stop within {STOP_GRACE:?}; aborting it");
             task.abort();
             let _ = task.await;
         }
+    }
+}
+
+/// The lanes updates are handled in; `turns` in webhook mode (see [`lanes::Lanes::with_turns`]).
+fn lanes(bot: KBot, deps: Deps, me: Me, turns: bool) -> Arc<lanes::Lanes> {
+    let overflow: lanes::Overflow = {
+        let (bot, deps) = (bot.clone(), deps.clone());
+        Arc::new(move |chat, update, first| {
+            tokio::spawn(handlers::on_flood(
+                bot.clone(),
+                deps.clone(),
+                chat,
+                update,
+                first,
+            ));
+        })
+    };
+    let storage = deps.storage.clone();
+    let deps = dptree::deps![bot, deps, me];
+    if turns {
+        lanes::Lanes::with_turns(schema(), deps, overflow, storage)
+    } else {
+        lanes::Lanes::new(schema(), deps, overflow)
     }
 }
 
@@ -188,22 +219,55 @@ pub async fn start_polling(
     let Telegram { bot, api, .. } = telegram;
     // Long polling and a webhook exclude each other.
     bot.delete_webhook().await?;
-    let overflow: lanes::Overflow = {
-        let (bot, deps) = (bot.clone(), deps.clone());
-        Arc::new(move |chat, update, first| {
-            tokio::spawn(handlers::on_flood(
-                bot.clone(),
-                deps.clone(),
-                chat,
-                update,
-                first,
-            ));
-        })
-    };
-    let lanes = lanes::Lanes::new(schema(), dptree::deps![bot, deps, me], overflow);
+    let lanes = lanes(bot, deps, me, false);
     let (stop, stopping) = watch::channel(false);
     let task = tokio::spawn(polling::poll(api, lanes, stopping, poll_timeout));
-    Ok(RunningBot { stop, task })
+    Ok(RunningBot {
+        stop,
+        task,
+        webhook_addr: None,
+    })
+}
+
+/// Starts the bot in webhook mode: listens on `WEBHOOK_LISTEN`, then tells Telegram where
+/// to post. A stop never deletes the webhook: the other replicas still serve it.
+pub async fn start_webhook(
+    telegram: Telegram,
+    deps: Deps,
+    me: Me,
+    hook: &crate::config::WebhookConfig,
+) -> Result<RunningBot, BotError> {
+    let Telegram { bot, api, .. } = telegram;
+    let listening = webhook::bind(hook.listen).await.map_err(BotError::Listen)?;
+    let webhook_addr = listening.addr;
+    let lanes = lanes(bot, deps, me, true);
+    let (stop, stopping) = watch::channel(false);
+    let task = tokio::spawn(webhook::serve(
+        listening,
+        hook.url.path().to_owned(),
+        hook.secret.expose().to_owned(),
+        lanes,
+        stopping,
+    ));
+    if let Err(error) = api
+        .set_webhook(
+            &hook.url,
+            hook.secret.expose(),
+            hook.max_connections,
+            polling::ALLOWED_UPDATES,
+        )
+        .await
+    {
+        let _ = stop.send(true);
+        let _ = task.await;
+        return Err(BotError::SetWebhook(error.to_string()));
+    }
+    tracing::info!(listen = %webhook_addr, "Telegram posts updates to the webhook");
+    Ok(RunningBot {
+        stop,
+        task,
+        webhook_addr: Some(webhook_addr),
+    })
 }
 
 /// Starts the whole bot on `telegram` (the push sender shares its pacer, so both keep one
@@ -234,10 +298,11 @@ pub async fn launch(
         metrics,
         pacer: telegram.pacer.clone(),
     };
-    Ok((
-        start_polling(telegram, deps, me, poll_timeout).await?,
-        bot_username,
-    ))
+    let running = match deps.config.webhook.clone() {
+        Some(hook) => start_webhook(telegram, deps, me, &hook).await?,
+        None => start_polling(telegram, deps, me, poll_timeout).await?,
+    };
+    Ok((running, bot_username))
 }
 
 /// Resolves when the process is asked to stop: Ctrl-C or SIGTERM (what `docker stop` and

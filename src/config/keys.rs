@@ -222,7 +222,8 @@ keys! {
         "TELEGRAM_API_URL" = "https://api.telegram.org", Kind::Url(HTTP), None, "Bot API base URL: Telegram, a local Bot API server or a test fake";
         "WEBHOOK_URL" = "", Kind::Url(HTTPS), Some("long polling"), "public https URL Telegram posts updates to; long polling when empty";
         "WEBHOOK_LISTEN" = "0.0.0.0:8443", Kind::Address, None, "address the webhook server listens on";
-        "WEBHOOK_SECRET" = "", Kind::WebhookSecret, None, "secret Telegram echoes in X-Telegram-Bot-Api-Secret-Token (1-256 of A-Z a-z 0-9 _ -)";
+        "WEBHOOK_SECRET" = "", Kind::WebhookSecret, None, "secret Telegram echoes in X-Telegram-Bot-Api-Secret-Token (1-256 of A-Z a-z 0-9 _ -); required with WEBHOOK_URL";
+        "WEBHOOK_MAX_CONNECTIONS" = "40", n(1, 100), None, "updates Telegram posts at once to the whole deployment (1-100); on PostgreSQL each one in hand holds a connection";
         "TELEGRAM_GLOBAL_RATE" = "30", n(1, 1000), None, "Telegram's overall limit, messages per second (1-1000; above 30 needs paid broadcasts); Kabinet sends at 90 % of it";
         "TELEGRAM_CHAT_RATE" = "1", n(1, 30), None, "Telegram's limit per private chat, messages per second (1-30); Kabinet sends at 90 % of it";
     ]

@@ -109,7 +109,9 @@ pub(crate) fn mask_url_password(s: &str) -> String {
 pub struct WebhookConfig {
     pub url: Url,
     pub listen: SocketAddr,
-    pub secret: Option<Secret>,
+    pub secret: Secret,
+    /// Updates Telegram posts at once (`setWebhook`'s `max_connections`).
+    pub max_connections: u8,
 }
 
 #[derive(Debug, Clone)]
@@ -409,6 +411,7 @@ impl Config {
     pub fn from_vars(vars: &HashMap<String, String>) -> Result<Config, ConfigErrors> {
         let mut v = Values::read(vars);
         let sms = sms_config(&mut v);
+        let webhook = webhook_config(&mut v);
         let smtp = smtp_config(&mut v);
         let (memory, iterations) = (
             v.number("ARGON2_MEMORY_KIB") as u32,
@@ -449,11 +452,7 @@ impl Config {
             api_listen: v.address("API_LISTEN"),
             api_token: v.secret("API_TOKEN"),
             api_max_body_bytes: v.number("API_MAX_BODY_BYTES") as usize,
-            webhook: v.url("WEBHOOK_URL").map(|url| WebhookConfig {
-                url,
-                listen: v.address("WEBHOOK_LISTEN"),
-                secret: v.secret("WEBHOOK_SECRET"),
-            }),
+            webhook,
             sms: sms.unwrap_or(SmsConfig::Log),
             smtp,
             otp: OtpConfig {
@@ -541,6 +540,35 @@ impl Config {
 }
 
 /// The SMS provider with the keys it needs.
+/// Webhook mode when `WEBHOOK_URL` is set; its secret is then required (SPEC §8): without
+/// it anyone who finds the address could post updates as Telegram.
+fn webhook_config(v: &mut Values) -> Option<WebhookConfig> {
+    let url = v.url("WEBHOOK_URL")?;
+    // Telegram posts to no other port.
+    if !matches!(url.port_or_known_default(), Some(443 | 80 | 88 | 8443)) {
+        v.fail(
+            "WEBHOOK_URL",
+            format!("{url:?} is on a port Telegram does not post to"),
+            "an https URL on port 443, 80, 88 or 8443",
+        );
+        return None;
+    }
+    let Some(secret) = v.secret("WEBHOOK_SECRET") else {
+        v.fail(
+            "WEBHOOK_SECRET",
+            "is missing (WEBHOOK_URL needs it)".into(),
+            "1-256 of A-Z a-z 0-9 _ -",
+        );
+        return None;
+    };
+    Some(WebhookConfig {
+        url,
+        listen: v.address("WEBHOOK_LISTEN"),
+        secret,
+        max_connections: v.number("WEBHOOK_MAX_CONNECTIONS") as u8,
+    })
+}
+
 fn sms_config(v: &mut Values) -> Option<SmsConfig> {
     match v.text("SMS_PROVIDER").as_deref() {
         Some("http") => match v.url("SMS_HTTP_URL") {
@@ -654,6 +682,38 @@ mod tests {
             lines
                 .iter()
                 .any(|l| l.starts_with("TIMEZONE: \"Mars/Base\" is not a known time zone"))
+        );
+    }
+
+    #[test]
+    fn webhook_mode_needs_its_secret_and_a_port_telegram_posts_to() {
+        let err = Config::from_vars(&vars(&[("WEBHOOK_URL", "https://kabinet.example.kz/tg")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("WEBHOOK_SECRET: is missing (WEBHOOK_URL needs it)"),
+            "{err}"
+        );
+        let err = Config::from_vars(&vars(&[
+            ("WEBHOOK_URL", "https://kabinet.example.kz:9443/tg"),
+            ("WEBHOOK_SECRET", "s3cret"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("a port Telegram does not post to"), "{err}");
+        let c = Config::from_vars(&vars(&[
+            ("WEBHOOK_URL", "https://kabinet.example.kz:8443/tg"),
+            ("WEBHOOK_SECRET", "s3cret"),
+        ]))
+        .unwrap();
+        let hook = c.webhook.expect("webhook mode");
+        assert_eq!(
+            (
+                hook.secret.expose(),
+                hook.max_connections,
+                hook.listen.port()
+            ),
+            ("s3cret", 40, 8443)
         );
     }
 

@@ -6,6 +6,7 @@ mod client;
 pub mod html;
 pub mod smtp;
 mod state;
+mod webhook;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -24,6 +25,7 @@ pub use state::{
     ApiError, BOT_ID, BOT_USERNAME, ChangeKind, Fault, FaultKind, RequestRecord, Violation,
 };
 use state::{ChatKind, SimUser, State};
+pub use webhook::{Webhook, WebhookPost};
 
 /// The token the simulator accepts.
 pub const TOKEN: &str = "7000000001:SIMULATOR-token-not-a-real-one-000000";
@@ -55,6 +57,10 @@ pub(crate) struct Shared {
     polls: std::sync::atomic::AtomicU64,
     /// `getUpdates` calls waiting for updates right now.
     waiting_polls: std::sync::atomic::AtomicUsize,
+    /// Wakes the webhook poster: an update arrived, a POST ended, the webhook changed.
+    webhook_wake: Notify,
+    /// The load balancer's backends (see [`Simulator::route_webhook`]).
+    balancer: Mutex<Vec<std::net::SocketAddr>>,
 }
 
 impl Shared {
@@ -72,13 +78,17 @@ pub struct Simulator {
     _stop: Arc<StopOnDrop>,
 }
 
-struct StopOnDrop(Option<tokio::sync::oneshot::Sender<()>>);
+struct StopOnDrop(
+    Option<tokio::sync::oneshot::Sender<()>>,
+    tokio::task::AbortHandle,
+);
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
         if let Some(tx) = self.0.take() {
             let _ = tx.send(());
         }
+        self.1.abort();
     }
 }
 
@@ -90,6 +100,8 @@ impl Simulator {
             updates: Notify::new(),
             polls: Default::default(),
             waiting_polls: Default::default(),
+            webhook_wake: Notify::new(),
+            balancer: Mutex::default(),
         });
         let app = Router::new()
             .route("/{bot_token}/{method}", any(handle))
@@ -105,10 +117,11 @@ impl Simulator {
                 .await;
         });
         let url = url::Url::parse(&format!("http://{addr}")).expect("a valid URL");
+        let poster = tokio::spawn(webhook::deliver(shared.clone())).abort_handle();
         Ok(Simulator {
             shared,
             url,
-            _stop: Arc::new(StopOnDrop(Some(tx))),
+            _stop: Arc::new(StopOnDrop(Some(tx), poster)),
         })
     }
 
@@ -228,6 +241,7 @@ impl Simulator {
 
     pub(crate) fn updates_arrived(&self) {
         self.shared.updates.notify_waiters();
+        self.shared.webhook_wake.notify_one();
     }
 }
 
@@ -341,10 +355,14 @@ async fn call(shared: &Arc<Shared>, method: &str, params: &Value) -> Result<Valu
             "can_join_groups": true, "can_read_all_group_messages": false, "supports_inline_queries": false,
             "can_connect_to_business": false, "has_main_web_app": false,
         })),
-        "deletewebhook" | "setmychatmenubutton" | "setchatmenubutton" => Ok(json!(true)),
-        "getwebhookinfo" => {
-            Ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0}))
+        "setmychatmenubutton" | "setchatmenubutton" => Ok(json!(true)),
+        "setwebhook" => {
+            let set = state.set_webhook(params);
+            shared.webhook_wake.notify_one();
+            set
         }
+        "deletewebhook" => state.delete_webhook(params),
+        "getwebhookinfo" => Ok(state.webhook_info()),
         "sendmessage" => state.send_message(params),
         "editmessagetext" => state.edit_message_text(params),
         "editmessagereplymarkup" => state.edit_message_reply_markup(params),

@@ -299,6 +299,8 @@ pub struct State {
     global: SlidingSecond,
     /// A 429 not tied to a chat told the bot to wait until then before sending at all.
     global_retry_until: Option<Instant>,
+    /// The webhook, and the updates being posted to it.
+    pub delivery: super::webhook::Delivery,
 }
 
 fn unix_now() -> i64 {
@@ -313,7 +315,7 @@ pub(crate) fn chat_id_param(params: &Value) -> Option<i64> {
     }
 }
 
-fn int_param(params: &Value, name: &str) -> Option<i64> {
+pub(crate) fn int_param(params: &Value, name: &str) -> Option<i64> {
     match params.get(name)? {
         Value::Number(n) => n.as_i64(),
         Value::String(s) => s.parse().ok(),
@@ -339,6 +341,7 @@ impl State {
             faults: Vec::new(),
             global: SlidingSecond::new(global_per_sec),
             global_retry_until: None,
+            delivery: Default::default(),
         }
     }
 
@@ -504,11 +507,29 @@ impl State {
 
     /// Updates for `getUpdates`; `None` when there are none yet (the caller long-polls).
     pub fn get_updates(&mut self, params: &Value) -> Result<Option<Value>, ApiError> {
+        if self.delivery.webhook.is_some() {
+            return Err(ApiError::raw(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first".into(),
+            ));
+        }
         if let Some(offset) = int_param(params, "offset") {
             while self.pending.front().is_some_and(|(id, _, _)| *id < offset) {
                 self.pending.pop_front();
             }
         }
+        self.remember_allowed_updates(params);
+        let limit = int_param(params, "limit").unwrap_or(100).clamp(1, 100) as usize;
+        let updates: Vec<Value> = self
+            .pending_updates()
+            .take(limit)
+            .map(|(id, kind, payload)| json!({"update_id": id, *kind: payload}))
+            .collect();
+        Ok((!updates.is_empty()).then_some(Value::Array(updates)))
+    }
+
+    /// `allowed_updates` is remembered until a call changes it (an empty list: all).
+    pub(crate) fn remember_allowed_updates(&mut self, params: &Value) {
         if let Some(allowed) = params.get("allowed_updates").and_then(Value::as_array) {
             let list: Vec<String> = allowed
                 .iter()
@@ -516,16 +537,27 @@ impl State {
                 .collect();
             self.allowed_updates = if list.is_empty() { None } else { Some(list) };
         }
-        let limit = int_param(params, "limit").unwrap_or(100).clamp(1, 100) as usize;
-        let allowed = self.allowed_updates.clone();
-        let updates: Vec<Value> = self
-            .pending
+    }
+
+    /// The updates not yet delivered, of the kinds the bot asked for, oldest first.
+    pub(crate) fn pending_updates(&self) -> impl Iterator<Item = &(i64, &'static str, Value)> {
+        let allowed = self.allowed_updates.as_ref();
+        self.pending
             .iter()
-            .filter(|(_, kind, _)| allowed.as_ref().is_none_or(|a| a.iter().any(|k| k == kind)))
-            .take(limit)
-            .map(|(id, kind, payload)| json!({"update_id": id, *kind: payload}))
-            .collect();
-        Ok((!updates.is_empty()).then_some(Value::Array(updates)))
+            .filter(move |(_, kind, _)| allowed.is_none_or(|a| a.iter().any(|k| k == kind)))
+    }
+
+    pub(crate) fn pending_count(&self) -> usize {
+        self.pending_updates().count()
+    }
+
+    /// A webhook POST of this update got a 2xx: it is delivered.
+    pub(crate) fn confirm_update(&mut self, update_id: i64) {
+        self.pending.retain(|(id, _, _)| *id != update_id);
+    }
+
+    pub(crate) fn drop_pending(&mut self) {
+        self.pending.clear();
     }
 
     fn chat_for_send(&mut self, params: &Value) -> Result<i64, ApiError> {

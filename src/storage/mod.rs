@@ -17,6 +17,7 @@ mod postgres;
 mod reads;
 mod retention;
 mod sqlite;
+mod turns;
 
 use sqlx::{PgPool, SqlitePool};
 
@@ -33,6 +34,7 @@ pub use portal::{
     ReferralWritten, StatusChange, StatusChangeOutcome, Written,
 };
 pub use retention::Pruned;
+pub use turns::ChatTurn;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -91,6 +93,9 @@ pub struct Storage {
     /// Where the chats' screen state is written (see [`on_pool!`]'s `chat_state`): on
     /// PostgreSQL, connections that commit without waiting for the disk; otherwise `pool`.
     pub(crate) chat_state: Pool,
+    /// PostgreSQL: connections that hold chats' turns while their updates are handled
+    /// (webhook mode; see `turns.rs`). Opened only when first used.
+    pub(crate) turns: Option<sqlx::PgPool>,
 }
 
 /// Runs `$body` with `$pool` bound to the backend's own pool type.
@@ -162,6 +167,7 @@ impl Storage {
             return Ok(Storage {
                 chat_state: pool.clone(),
                 pool,
+                turns: None,
             });
         }
         let (ordinary, chat_state) = postgres::split_connections(max_connections);
@@ -170,9 +176,11 @@ impl Storage {
             0 => pool.clone(),
             n => postgres::connect_chat_state(url, n).await?,
         };
+        let turns = postgres::turns_pool(&pool);
         Ok(Storage {
             pool: Pool::Postgres(pool),
             chat_state: Pool::Postgres(chat_state),
+            turns: Some(turns),
         })
     }
 
@@ -225,6 +233,9 @@ impl Storage {
     }
 
     pub async fn close(&self) {
+        if let Some(turns) = &self.turns {
+            turns.close().await;
+        }
         on_pool!(chat_state self, pool => pool.close().await);
         on_pool!(self, pool => pool.close().await)
     }

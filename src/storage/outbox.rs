@@ -297,9 +297,10 @@ impl Storage {
             return Ok(Some(SenderLease { connection: None }));
         };
         let mut connection = pool.acquire().await?.detach();
-        // Keyed by schema: deployments (and tests) that share a database keep apart.
+        // Keyed by schema: deployments (and tests) that share a database keep apart. The
+        // two-number form: its keys never meet the one-number keys of chats' turns.
         let held: bool = sqlx::query_scalar(
-            "SELECT pg_try_advisory_lock(hashtext(current_schema() || ':kabinet-push-sender'))",
+            "SELECT pg_try_advisory_lock(hashtext(current_schema()), hashtext('kabinet-push-sender'))",
         )
         .fetch_one(&mut connection)
         .await?;

@@ -48,6 +48,20 @@ pub(super) async fn connect_chat_state(url: &str, max_connections: u32) -> Resul
     Ok(pool)
 }
 
+/// Connections that hold chats' turns in webhook mode, one per update in hand. Telegram
+/// keeps at most `max_connections` (≤ 100) updates in flight to the whole deployment, so
+/// the deployment as a whole holds at most that many; none is opened in polling mode.
+pub(super) const TURN_CONNECTIONS: u32 = 100;
+
+pub(super) fn turns_pool(pool: &PgPool) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(TURN_CONNECTIONS)
+        .min_connections(0)
+        .idle_timeout(Duration::from_secs(60))
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_lazy_with((*pool.connect_options()).clone())
+}
+
 pub(super) async fn migrate(pool: &PgPool) -> Result<()> {
     sqlx::migrate!("migrations/postgres").run(pool).await?;
     Ok(())

@@ -199,6 +199,37 @@ fn decode<T: serde::de::DeserializeOwned>(status: u16, bytes: &[u8]) -> Result<T
 }
 
 impl BotApi {
+    /// Asks Telegram to post updates to `url` (webhook mode), with `secret` in each POST's
+    /// `X-Telegram-Bot-Api-Secret-Token` and at most `max_connections` at once. Pending
+    /// updates are kept: they are delivered to the webhook.
+    pub async fn set_webhook(
+        &self,
+        url: &url::Url,
+        secret: &str,
+        max_connections: u8,
+        allowed_updates: &[&str],
+    ) -> Result<(), CallError> {
+        #[derive(Serialize)]
+        struct SetWebhook<'a> {
+            url: &'a str,
+            secret_token: &'a str,
+            max_connections: u8,
+            allowed_updates: &'a [&'a str],
+            drop_pending_updates: bool,
+        }
+        let body = SetWebhook {
+            url: url.as_str(),
+            secret_token: secret,
+            max_connections,
+            allowed_updates,
+            drop_pending_updates: false,
+        };
+        let _: bool = self
+            .call("setWebhook", &body, Duration::from_secs(30))
+            .await?;
+        Ok(())
+    }
+
     /// One long poll: waits up to `timeout` for updates after `offset` (which confirms
     /// every update before it).
     pub async fn get_updates(

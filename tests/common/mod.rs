@@ -219,7 +219,20 @@ impl TestBot {
         )
         .await
         .expect("Kabinet starts");
+        // Webhook mode: the simulator's "load balancer" passes Telegram's POSTs to this
+        // process (the webhook URL itself is a public https address no test can serve).
+        if let Some(addr) = kabinet.webhook_addr() {
+            self.sim.route_webhook(vec![addr]);
+        }
         self.bot = Some(kabinet);
+    }
+
+    /// Webhook mode: where the bot's webhook server listens.
+    pub fn webhook_addr(&self) -> std::net::SocketAddr {
+        self.bot
+            .as_ref()
+            .and_then(|k| k.webhook_addr())
+            .expect("webhook mode (set WEBHOOK_URL)")
     }
 
     /// Restarts the bot with these configuration keys (on top of the defaults).

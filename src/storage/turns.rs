@@ -1,0 +1,108 @@
+//! One chat's updates one at a time, across replicas, each handled once (webhook mode).
+//!
+//! Telegram posts a chat's next update only after the previous one was answered, but it
+//! retries an update it got no 2xx for — maybe to another replica, maybe while the first is
+//! still at work on it. So before an update is handled its chat's *turn* is taken:
+//! - on PostgreSQL, a transaction holding `pg_advisory_xact_lock(chat)`: a replica handling
+//!   the same chat's update waits for it, and a replica that dies (even by SIGKILL) loses
+//!   its connection and so its lock at once;
+//! - on SQLite there is one process, whose per-chat lanes already run one update at a time.
+//!
+//! Under the turn, `chat_updates` says which update the chat saw last; one not above it is
+//! a retry of an update already handled, and is skipped. The mark is written when the
+//! update is done, in the turn's own transaction: a replica that dies mid-update leaves no
+//! mark, and Telegram's retry is handled by another.
+
+use chrono::{DateTime, Utc};
+use sqlx::Postgres;
+
+use super::{Pool, Result, Storage, on_pool};
+
+/// Telegram gives up retrying an update after about a day, and after a week without updates
+/// it may start numbering them anew (lower): past this, an id not above the last one is a
+/// new update, not a retry.
+const RETRY_WINDOW_HOURS: i64 = 24;
+
+/// The right to handle one chat's update; see the module's text.
+pub struct ChatTurn {
+    chat_id: i64,
+    /// PostgreSQL: the transaction holding the chat's advisory lock until it ends (a turn
+    /// dropped without [`ChatTurn::done`] rolls back, which releases it too).
+    lock: Option<sqlx::Transaction<'static, Postgres>>,
+    /// The last update handled in this chat, and when.
+    last: Option<(i64, DateTime<Utc>)>,
+}
+
+impl Storage {
+    /// Takes `chat_id`'s turn, waiting while another replica holds it.
+    pub async fn take_chat_turn(&self, chat_id: i64) -> Result<ChatTurn> {
+        const LAST: &str = "SELECT last_update_id, handled_at FROM chat_updates WHERE chat_id = $1";
+        match (&self.pool, &self.turns) {
+            (Pool::Postgres(_), Some(turns)) => {
+                let mut lock = turns.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(chat_id)
+                    .execute(&mut *lock)
+                    .await?;
+                let last = sqlx::query_as(LAST)
+                    .bind(chat_id)
+                    .fetch_optional(&mut *lock)
+                    .await?;
+                Ok(ChatTurn {
+                    chat_id,
+                    lock: Some(lock),
+                    last,
+                })
+            }
+            _ => {
+                let last = on_pool!(self, pool => sqlx::query_as(LAST)
+                    .bind(chat_id).fetch_optional(pool).await)?;
+                Ok(ChatTurn {
+                    chat_id,
+                    lock: None,
+                    last,
+                })
+            }
+        }
+    }
+}
+
+impl ChatTurn {
+    /// Whether `update_id` was handled in this chat already (Telegram retried it).
+    pub fn handled_before(&self, update_id: i64, now: DateTime<Utc>) -> bool {
+        self.last.is_some_and(|(last, at)| {
+            update_id <= last && now - at < chrono::Duration::hours(RETRY_WINDOW_HOURS)
+        })
+    }
+
+    /// Marks `update_id` handled and gives the turn back.
+    pub async fn done(self, storage: &Storage, update_id: i64, now: DateTime<Utc>) -> Result<()> {
+        const MARK: &str = "INSERT INTO chat_updates (chat_id, last_update_id, handled_at) \
+            VALUES ($1, $2, $3) ON CONFLICT (chat_id) DO UPDATE SET \
+            last_update_id = excluded.last_update_id, handled_at = excluded.handled_at";
+        match self.lock {
+            Some(mut lock) => {
+                sqlx::query(MARK)
+                    .bind(self.chat_id)
+                    .bind(update_id)
+                    .bind(now)
+                    .execute(&mut *lock)
+                    .await?;
+                lock.commit().await?;
+            }
+            None => {
+                on_pool!(storage, pool => sqlx::query(MARK)
+                    .bind(self.chat_id).bind(update_id).bind(now)
+                    .execute(pool).await.map(|_| ()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives the turn back without a mark (the update was a retry, already marked).
+    pub async fn release(self) {
+        if let Some(lock) = self.lock {
+            let _ = lock.rollback().await;
+        }
+    }
+}
