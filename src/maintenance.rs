@@ -4,6 +4,9 @@
 //! finished deliveries, codes, ended sessions, old rate-limit windows — goes after
 //! `RETENTION_DAYS`, so no table grows without bound.
 //!
+//! Deliveries claimed by a sender that lost its database or hung go back to the queue after
+//! their lease ([`crate::storage::CLAIM_LEASE`]).
+//!
 //! Every statement is idempotent: on PostgreSQL each replica may run the chores.
 
 use std::time::Duration;
@@ -47,6 +50,9 @@ pub fn start(storage: Storage, config: &Config) -> RunningMaintenance {
                 _ = sessions.tick() => {
                     if let Err(e) = end_sessions(&storage, limits, crate::clock::now()).await {
                         tracing::warn!("could not end expired sessions: {}", e.log_safe());
+                    }
+                    if let Err(e) = requeue_expired_claims(&storage, crate::clock::now()).await {
+                        tracing::warn!("could not requeue expired claims: {}", e.log_safe());
                     }
                 }
                 _ = prune.tick() => {
@@ -100,6 +106,23 @@ pub async fn end_sessions(
         tracing::info!(ended, "sessions ended: idle or too old");
     }
     Ok(ended)
+}
+
+/// Puts deliveries claimed longer than their lease ago back in the queue.
+pub async fn requeue_expired_claims(
+    storage: &Storage,
+    now: DateTime<Utc>,
+) -> Result<u64, StorageError> {
+    let requeued = storage
+        .requeue_expired_claims(now, crate::storage::CLAIM_LEASE)
+        .await?;
+    if requeued > 0 {
+        tracing::warn!(
+            requeued,
+            "deliveries claimed past their lease are queued again"
+        );
+    }
+    Ok(requeued)
 }
 
 /// Deletes the rows older than `RETENTION_DAYS` that are only history.

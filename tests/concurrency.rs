@@ -10,7 +10,8 @@ use futures::future::join_all;
 use kabinet::domain::{Iin, Language, PortalId, ReferralStatus, Sex};
 use kabinet::ingest;
 use kabinet::storage::{
-    ApplicationUpsert, ReferralUpsert, StatusChange, Storage, StorageError, Written,
+    ApplicationUpsert, Backend, CLAIM_LEASE, ReferralUpsert, StatusChange, StatusChangeOutcome,
+    Storage, StorageError, Written,
 };
 use serde_json::json;
 
@@ -21,6 +22,8 @@ on_both_backends! {
     a_referral_change_sent_twice_at_once_is_one_event,
     a_late_retry_never_reactivates_a_used_referral,
     two_saves_of_one_dialogue_at_once_keep_one,
+    a_claim_past_its_lease_returns_to_the_queue,
+    a_queued_push_wakes_the_sender_of_another_replica,
 }
 
 /// How many competing pairs each story runs at once.
@@ -353,4 +356,89 @@ async fn two_saves_of_one_dialogue_at_once_keep_one(s: Storage) {
         let stored = s.chat(chat as i64).await.unwrap().unwrap().dialogue;
         assert_eq!(&stored, kept[0], "the stored step is the winner's");
     }
+}
+
+/// A status change of a demo application seen by `chat`, logged into its parent's cabinet:
+/// one Telegram delivery queued.
+async fn queue_one_push(s: &Storage, chat: i64, event: &str) {
+    let now = demo_now();
+    let cabinet = s
+        .find_cabinet(
+            &kabinet::domain::LocalityCode::parse("shymkent").unwrap(),
+            &Iin::parse("930708424680").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    s.ensure_chat(chat, chat, Language::Ru, "{}", now)
+        .await
+        .unwrap();
+    if s.chat(chat).await.unwrap().unwrap().session().is_none() {
+        s.start_session(chat, cabinet.id, now).await.unwrap();
+    }
+    let change = StatusChange {
+        event_id: PortalId::parse(event).unwrap(),
+        status: kabinet::domain::ApplicationStatus::Queued,
+        changed_at: now,
+        comment: None,
+        queue_position: Some(3),
+    };
+    let outcome = s
+        .record_status_change(&PortalId::parse("SHY-2026-000845").unwrap(), &change, now)
+        .await
+        .unwrap();
+    assert!(matches!(outcome, StatusChangeOutcome::Recorded { .. }));
+}
+
+async fn a_claim_past_its_lease_returns_to_the_queue(s: Storage) {
+    with_demo(&s).await;
+    let now = demo_now();
+    queue_one_push(&s, 5001, "lease-1").await;
+    // A sender claimed it and then lost its database: the row stays `sending`.
+    let claimed = s.claim_deliveries(now, 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    let sending = "SELECT COUNT(*) FROM deliveries WHERE state = 'sending'";
+    // Within the lease, nobody takes it back.
+    let early = now + CLAIM_LEASE - Duration::seconds(1);
+    assert_eq!(
+        s.requeue_expired_claims(early, CLAIM_LEASE).await.unwrap(),
+        0
+    );
+    assert_eq!(s.fetch_i64(sending).await.unwrap(), 1);
+    // Past it, any replica's sweep puts it back, due at once, and it can be claimed again.
+    let late = now + CLAIM_LEASE + Duration::seconds(1);
+    assert_eq!(
+        s.requeue_expired_claims(late, CLAIM_LEASE).await.unwrap(),
+        1
+    );
+    assert_eq!(s.fetch_i64(sending).await.unwrap(), 0);
+    let again = s.claim_deliveries(late, 10).await.unwrap();
+    assert_eq!(
+        again.iter().map(|d| d.id).collect::<Vec<_>>(),
+        [claimed[0].id]
+    );
+    assert_eq!(again[0].attempts, 2, "the lost try counts");
+}
+
+async fn a_queued_push_wakes_the_sender_of_another_replica(s: Storage) {
+    with_demo(&s).await;
+    let Some(mut listener) = s.listen_outbox().await.unwrap() else {
+        assert_eq!(s.backend(), Backend::Sqlite, "only SQLite has no listener");
+        return;
+    };
+    // Another replica: its own connections to the same database.
+    queue_one_push(&s, 5002, "notify-1").await;
+    tokio::time::timeout(std::time::Duration::from_secs(5), listener.next())
+        .await
+        .expect("woken within a moment, not at the next sweep")
+        .unwrap();
+    // A write that queues nothing wakes nobody.
+    s.ensure_chat(5003, 5003, Language::Kk, "{}", demo_now())
+        .await
+        .unwrap();
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(300), listener.next())
+            .await
+            .is_err()
+    );
 }

@@ -1,7 +1,12 @@
 //! The push sender: works the outbox until stopped. It wakes at once when a write queues a
-//! delivery ([`Wake`]), sweeps every few seconds in case a wake was missed (another replica
-//! wrote it), and sends each recipient's deliveries one at a time, in order (see
-//! [`Storage::claim_deliveries`]), different recipients at once.
+//! delivery — [`Wake`] from this process, PostgreSQL's `NOTIFY` from any replica — sweeps
+//! every few seconds in case a word was missed, and sends each recipient's deliveries one
+//! at a time, in order (see [`Storage::claim_deliveries`]), different recipients at once.
+//!
+//! One sender runs in a deployment (a PostgreSQL advisory lock), so `TELEGRAM_GLOBAL_RATE`
+//! holds for all replicas together; the others stand by, trying for the lock every
+//! [`STANDBY_RETRY`], and the first to get it after the sender's replica dies requeues what
+//! that sender had claimed and goes on.
 //!
 //! Telegram's limits are kept by the [`Pacer`] the bot's answers go through too, so pushes
 //! and answers together stay within `TELEGRAM_GLOBAL_RATE` and the per-chat rate, and
@@ -31,6 +36,8 @@ use crate::telegram::{BotApi, CallError, OutgoingMessage, Pacer};
 const BATCH: usize = 200;
 /// How often the outbox is looked at when nothing woke the sender.
 const SWEEP: Duration = Duration::from_secs(2);
+/// How often a replica standing by tries to become the sender.
+const STANDBY_RETRY: Duration = Duration::from_secs(1);
 /// How long a stop waits for the sends in hand.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 /// Backoff for a failed send: 0.5 s, 0.75 s, 1.1 s … up to this.
@@ -95,12 +102,8 @@ async fn run(deps: SenderDeps, wake: Wake, mut stopped: watch::Receiver<bool>) {
     let Some(mut lease) = lead(&deps.storage, &mut stopped).await else {
         return;
     };
-    match deps.storage.requeue_claimed(crate::clock::now()).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!("{n} deliveries claimed by an earlier sender are queued again"),
-        Err(e) => tracing::warn!("could not requeue claimed deliveries: {e}"),
-    }
-    pace_after_previous_sender(&deps).await;
+    take_over(&deps).await;
+    let mut listening = listen(&deps.storage, &wake).await;
     // Enough sends in flight to keep the pacer's queue full, not so many that a long
     // queue sits claimed in memory.
     let in_flight = Arc::new(Semaphore::new(
@@ -110,15 +113,20 @@ async fn run(deps: SenderDeps, wake: Wake, mut stopped: watch::Receiver<bool>) {
     let mut last_lease_check = tokio::time::Instant::now();
     while !*stopped.borrow() {
         while sends.try_join_next().is_some() {}
-        if last_lease_check.elapsed() > Duration::from_secs(10) {
+        if last_lease_check.elapsed() > SWEEP {
             last_lease_check = tokio::time::Instant::now();
             if !lease.is_held().await {
                 tracing::warn!("lost the sender lease; waiting to take it again");
                 lease.release().await;
+                if let Some(l) = listening.take() {
+                    l.abort();
+                }
                 match lead(&deps.storage, &mut stopped).await {
                     Some(l) => lease = l,
                     None => return,
                 }
+                take_over(&deps).await;
+                listening = listen(&deps.storage, &wake).await;
             }
         }
         let free = in_flight.available_permits();
@@ -178,7 +186,49 @@ async fn run(deps: SenderDeps, wake: Wake, mut stopped: watch::Receiver<bool>) {
         tracing::warn!("sends still in hand after {STOP_GRACE:?}; they will be retried");
         sends.abort_all();
     }
+    if let Some(l) = listening {
+        l.abort();
+    }
     lease.release().await;
+}
+
+/// What a sender does on taking the lease: the deliveries its predecessor had claimed (it
+/// stopped or died: it no longer holds the lease) go back to the queue, and its last sends
+/// still count against Telegram's sliding second.
+async fn take_over(deps: &SenderDeps) {
+    match deps.storage.requeue_claimed(crate::clock::now()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("{n} deliveries claimed by an earlier sender are queued again"),
+        Err(e) => tracing::warn!("could not requeue claimed deliveries: {e}"),
+    }
+    pace_after_previous_sender(deps).await;
+}
+
+/// On PostgreSQL, a task that wakes the sender when any replica queues deliveries.
+async fn listen(storage: &Storage, wake: &Wake) -> Option<tokio::task::AbortHandle> {
+    let mut listener = match storage.listen_outbox().await {
+        Ok(Some(listener)) => listener,
+        Ok(None) => return None,
+        Err(e) => {
+            tracing::warn!(
+                "could not listen for queued deliveries (the sweep still finds them): {e}"
+            );
+            return None;
+        }
+    };
+    let wake = wake.clone();
+    let task = tokio::spawn(async move {
+        loop {
+            match listener.next().await {
+                Ok(()) => wake.wake(),
+                Err(e) => {
+                    tracing::warn!("listening for queued deliveries failed: {e}");
+                    tokio::time::sleep(SWEEP).await;
+                }
+            }
+        }
+    });
+    Some(task.abort_handle())
 }
 
 /// Telegram counts a sliding second: the sends of a sender that stopped a moment ago (a
@@ -204,12 +254,13 @@ async fn pace_after_previous_sender(deps: &SenderDeps) {
 /// Waits until this process may send (another replica may hold the lease), or a stop.
 async fn lead(storage: &Storage, stopped: &mut watch::Receiver<bool>) -> Option<SenderLease> {
     let mut told = false;
-    loop {
+    let mut standby = None;
+    let lease = loop {
         if *stopped.borrow() {
-            return None;
+            break None;
         }
-        match storage.try_lead_sender().await {
-            Ok(Some(lease)) => return Some(lease),
+        match storage.try_lead_sender(&mut standby).await {
+            Ok(Some(lease)) => break Some(lease),
             Ok(None) if !told => {
                 tracing::info!("another replica is sending pushes; this one stands by");
                 told = true;
@@ -218,10 +269,18 @@ async fn lead(storage: &Storage, stopped: &mut watch::Receiver<bool>) -> Option<
             Err(e) => tracing::warn!("could not take the sender lease: {e}"),
         }
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            _ = tokio::time::sleep(STANDBY_RETRY) => {}
             _ = stopped.changed() => {}
         }
+    };
+    if let Some(connection) = standby {
+        use sqlx::Connection;
+        let _ = connection.close().await;
     }
+    if lease.is_some() && told {
+        tracing::info!("this replica now sends the pushes");
+    }
+    lease
 }
 
 async fn idle(wake: &Wake, stopped: &mut watch::Receiver<bool>, at_most: Duration) {

@@ -67,9 +67,38 @@ macro_rules! record_event {
             .bind(event.cabinet_id)
             .execute(&mut *$tx)
             .await?;
+            $crate::storage::events::OutboxBell::ring(&mut *$tx).await?;
         }
         id
     }};
+}
+
+/// The channel on which PostgreSQL tells the sender that deliveries were queued; the
+/// payload is the schema, so deployments sharing a database keep apart.
+pub const OUTBOX_CHANNEL: &str = "kabinet_outbox";
+
+/// Tells the push sender — on whichever replica it runs — that deliveries were queued.
+pub(crate) trait OutboxBell {
+    async fn ring(&mut self) -> Result<()>;
+}
+
+/// SQLite: one process, whose sender the writer wakes itself ([`crate::notify::Wake`]).
+impl OutboxBell for sqlx::SqliteConnection {
+    async fn ring(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// PostgreSQL: `NOTIFY` inside the transaction, delivered when it commits — when the
+/// rows are there to be claimed — to the sender listening on any replica.
+impl OutboxBell for sqlx::PgConnection {
+    async fn ring(&mut self) -> Result<()> {
+        sqlx::query("SELECT pg_notify($1, current_schema())")
+            .bind(OUTBOX_CHANNEL)
+            .execute(self)
+            .await?;
+        Ok(())
+    }
 }
 pub(crate) use record_event;
 

@@ -9,7 +9,7 @@
 
 mod auth;
 mod chats;
-mod events;
+pub(crate) mod events;
 mod models;
 mod outbox;
 mod portal;
@@ -26,8 +26,11 @@ use crate::config::DatabaseUrl;
 pub use auth::{CodeReservation, OtpRecord, PasswordAttempt};
 pub use chats::{ChatRecord, LiveSession, SessionEnd, SessionView};
 pub use events::NewEvent;
+pub use events::OUTBOX_CHANNEL;
 pub use models::*;
-pub use outbox::{ClaimedDelivery, OutboxStats, SendOutcome, SenderLease};
+pub use outbox::{
+    CLAIM_LEASE, ClaimedDelivery, OutboxListener, OutboxStats, SendOutcome, SenderLease,
+};
 pub use portal::{
     ApplicationUpsert, ApplicationWritten, AttendanceRecord, ChildData, ChildFileUpsert,
     ClubUpsert, FileWritten, InstitutionUpsert, LocalityUpsert, ParentData, ReferralUpsert,

@@ -1,10 +1,12 @@
 //! The delivery outbox, as the push sender works it: claim what is due, then record how each
 //! send went. A claimed row is in state `sending`; a sender that dies leaves it there, and
-//! [`Storage::requeue_claimed`] puts it back in the queue when a sender starts again.
+//! [`Storage::requeue_claimed`] puts it back in the queue when the next sender takes over;
+//! a claim older than [`CLAIM_LEASE`] goes back on any replica's sweep
+//! ([`Storage::requeue_expired_claims`]), whatever became of its sender.
 
 use chrono::{DateTime, Utc};
 
-use super::events::record_event;
+use super::events::{OutboxBell, record_event};
 use super::{Event, NewEvent, Pool, Result, Storage, in_transaction, on_pool};
 use crate::domain::{Channel, EventKind, Language};
 
@@ -97,7 +99,33 @@ const CLAIMED_SELECT: &str = "SELECT d.id AS d_id, d.channel, d.chat_id, d.addre
     LEFT JOIN sessions s ON s.chat_id = d.chat_id AND s.cabinet_id = e.cabinet_id \
                         AND s.ended_at IS NULL AND ch.blocked_at IS NULL";
 
+/// How long a claimed delivery may stay claimed. A send takes seconds (the pacer's queue is
+/// kept to about two seconds of sends; gateways time out sooner): a claim older than this
+/// belongs to a sender that lost its database or hung, and the delivery is queued again —
+/// a duplicate at worst, never a loss.
+pub const CLAIM_LEASE: chrono::Duration = chrono::Duration::minutes(5);
+
 impl Storage {
+    /// Puts back in the queue every delivery claimed before `now - lease`; returns how many.
+    /// Any replica's periodic chores call it.
+    pub async fn requeue_expired_claims(
+        &self,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+    ) -> Result<u64> {
+        let n = in_transaction!(self, tx => {
+            let n = sqlx::query(
+                "UPDATE deliveries SET state = 'pending', claimed_at = NULL, next_attempt_at = $1 \
+                 WHERE state = 'sending' AND claimed_at < $2")
+                .bind(now).bind(now - lease).execute(&mut *tx).await?.rows_affected();
+            if n > 0 {
+                OutboxBell::ring(&mut *tx).await?;
+            }
+            n
+        });
+        Ok(n)
+    }
+
     /// Puts every delivery left in `sending` back in the queue. Called when a sender starts:
     /// only one sender runs at a time, so such rows belong to one that stopped mid-send.
     pub async fn requeue_claimed(&self, now: DateTime<Utc>) -> Result<u64> {
@@ -283,6 +311,41 @@ impl Storage {
     }
 }
 
+/// PostgreSQL's word that deliveries were queued, on any replica (see
+/// [`super::events::OUTBOX_CHANNEL`]).
+pub struct OutboxListener {
+    listener: sqlx::postgres::PgListener,
+    schema: String,
+}
+
+impl Storage {
+    /// Listens for queued deliveries; `None` on SQLite, where only this process writes.
+    pub async fn listen_outbox(&self) -> Result<Option<OutboxListener>> {
+        let Pool::Postgres(pool) = &self.pool else {
+            return Ok(None);
+        };
+        let schema: String = sqlx::query_scalar("SELECT current_schema()")
+            .fetch_one(pool)
+            .await?;
+        let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+        listener.listen(super::events::OUTBOX_CHANNEL).await?;
+        Ok(Some(OutboxListener { listener, schema }))
+    }
+}
+
+impl OutboxListener {
+    /// Resolves at the next word for this deployment's schema. A lost connection is opened
+    /// again (and the words sent meanwhile are lost: the sender's sweep finds their rows).
+    pub async fn next(&mut self) -> Result<()> {
+        loop {
+            let word = self.listener.recv().await?;
+            if word.payload() == self.schema {
+                return Ok(());
+            }
+        }
+    }
+}
+
 /// Held while this process is the one push sender, so Telegram's global limit holds across
 /// replicas. PostgreSQL: a session advisory lock on a connection of its own (closing it, or
 /// losing it, lets another replica take over). SQLite: one process owns the file.
@@ -292,11 +355,19 @@ pub struct SenderLease {
 
 impl Storage {
     /// The sender's lease, or `None` while another replica holds it.
-    pub async fn try_lead_sender(&self) -> Result<Option<SenderLease>> {
+    pub async fn try_lead_sender(
+        &self,
+        standby: &mut Option<sqlx::PgConnection>,
+    ) -> Result<Option<SenderLease>> {
         let Pool::Postgres(pool) = &self.pool else {
             return Ok(Some(SenderLease { connection: None }));
         };
-        let mut connection = pool.acquire().await?.detach();
+        // A replica standing by keeps its connection between tries, rather than opening
+        // one a second.
+        let mut connection = match standby.take() {
+            Some(connection) => connection,
+            None => pool.acquire().await?.detach(),
+        };
         // Keyed by schema: deployments (and tests) that share a database keep apart. The
         // two-number form: its keys never meet the one-number keys of chats' turns.
         let held: bool = sqlx::query_scalar(
@@ -309,8 +380,7 @@ impl Storage {
                 connection: Some(connection),
             }))
         } else {
-            use sqlx::Connection;
-            let _ = connection.close().await;
+            *standby = Some(connection);
             Ok(None)
         }
     }
