@@ -95,7 +95,7 @@ pub async fn on_callback(bot: KBot, query: CallbackQuery, deps: Deps) -> Handler
     let result = handle_callback(&bot, &query, &deps).await;
     if result.is_err() {
         // The spinner on the button stops either way.
-        let _ = bot.answer_callback_query(query.id.clone()).await;
+        let _ = super::reply::answer_press(&bot, &query.id.0, None, false).await;
     }
     match chat {
         Some(chat) => apologise_on_error(&bot, &deps, chat, result).await,
@@ -231,11 +231,7 @@ async fn handle_message(bot: &KBot, message: &Message, deps: &Deps) -> HandlerRe
 
 /// Answers a button press, with a toast when `text` is set.
 async fn answer(bot: &KBot, query: &CallbackQuery, text: Option<String>) -> HandlerResult {
-    let mut request = bot.answer_callback_query(query.id.clone());
-    if let Some(text) = text.filter(|t| !t.is_empty()) {
-        request = request.text(text);
-    }
-    request.await?;
+    super::reply::answer_press(bot, &query.id.0, text, false).await?;
     Ok(())
 }
 
@@ -250,10 +246,7 @@ async fn refuse_group_press(bot: &KBot, query: &CallbackQuery, deps: &Deps) -> H
         "group-only",
         &[("bot", deps.bot_username.to_string().into())],
     );
-    bot.answer_callback_query(query.id.clone())
-        .text(text)
-        .show_alert(true)
-        .await?;
+    super::reply::answer_press(bot, &query.id.0, Some(text), true).await?;
     Ok(())
 }
 

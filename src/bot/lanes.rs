@@ -23,11 +23,12 @@ use super::BotError;
 use crate::storage::Storage;
 
 /// How an update taken from a webhook ended: what Telegram is answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// Handled (or skipped as a retry of one handled, or dropped from a flood on purpose):
-    /// a 2xx, and Telegram forgets it.
-    Done,
+    /// a 2xx, and Telegram forgets it; with the call the HTTP answer carries, if any (see
+    /// `reply.rs`).
+    Done(Option<String>),
     /// Not handled (the database did not answer): Telegram should send it again.
     NotHandled,
 }
@@ -161,7 +162,7 @@ impl Lanes {
                 (self.overflow)(lane, update, first);
                 // Dropped on purpose: a retry would only flood again.
                 if let Some(reply) = reply {
-                    let _ = reply.send(Outcome::Done);
+                    let _ = reply.send(Outcome::Done(None));
                 }
                 return;
             }
@@ -195,7 +196,7 @@ impl Lanes {
             (Some(storage), Some(chat)) => Box::pin(self.in_turn(storage, chat, update)).await,
             _ => {
                 Box::pin(self.dispatch(update)).await;
-                Outcome::Done
+                Outcome::Done(None)
             }
         };
         if let Some(reply) = reply {
@@ -206,21 +207,34 @@ impl Lanes {
     /// Handles an update under its chat's turn, unless it was handled before.
     async fn in_turn(&self, storage: &Storage, chat: i64, update: Update) -> Outcome {
         let update_id = i64::from(update.id.0);
-        let turn = match storage.take_chat_turn(chat).await {
+        let turn = match storage
+            .take_chat_turn(chat, update_id, crate::clock::now())
+            .await
+        {
             Ok(turn) => turn,
             Err(error) => {
                 tracing::warn!(error = %error.log_safe(), "could not take a chat's turn; Telegram will send the update again");
                 return Outcome::NotHandled;
             }
         };
-        if turn.handled_before(update_id, crate::clock::now()) {
+        if let Some(reply) = turn.handled_before(update_id, crate::clock::now()) {
             tracing::debug!(update_id, "a retried update was handled before; skipped");
             turn.release().await;
-            return Outcome::Done;
+            return Outcome::Done(reply);
         }
-        self.dispatch(update).await;
-        match turn.done(storage, update_id, crate::clock::now()).await {
-            Ok(()) => Outcome::Done,
+        if turn.interrupted() {
+            tracing::info!(
+                update_id,
+                "an update cut short by a replica that died is handled again"
+            );
+        }
+        let redraw = turn.interrupted();
+        let ((), reply) = super::reply::in_webhook_reply(self.dispatch(update), redraw).await;
+        match turn
+            .done(storage, update_id, reply.as_deref(), crate::clock::now())
+            .await
+        {
+            Ok(()) => Outcome::Done(reply),
             Err(error) => {
                 tracing::warn!(error = %error.log_safe(), "could not mark an update handled; Telegram will send it again");
                 Outcome::NotHandled

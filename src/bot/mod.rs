@@ -10,6 +10,7 @@ mod lanes;
 mod login;
 mod polling;
 mod pressed;
+mod reply;
 mod routes;
 mod schema;
 mod screens;
@@ -186,7 +187,7 @@ impl RunningBot {
 }
 
 /// The lanes updates are handled in; `turns` in webhook mode (see [`lanes::Lanes::with_turns`]).
-fn lanes(bot: KBot, deps: Deps, me: Me, turns: bool) -> Arc<lanes::Lanes> {
+fn lanes(bot: KBot, deps: Deps, me: Me, turns: Option<u32>) -> Arc<lanes::Lanes> {
     let overflow: lanes::Overflow = {
         let (bot, deps) = (bot.clone(), deps.clone());
         Arc::new(move |chat, update, first| {
@@ -201,10 +202,12 @@ fn lanes(bot: KBot, deps: Deps, me: Me, turns: bool) -> Arc<lanes::Lanes> {
     };
     let storage = deps.storage.clone();
     let deps = dptree::deps![bot, deps, me];
-    if turns {
-        lanes::Lanes::with_turns(schema(), deps, overflow, storage)
-    } else {
-        lanes::Lanes::new(schema(), deps, overflow)
+    match turns {
+        Some(n) => {
+            let storage = storage.with_turn_connections(n);
+            lanes::Lanes::with_turns(schema(), deps, overflow, storage)
+        }
+        None => lanes::Lanes::new(schema(), deps, overflow),
     }
 }
 
@@ -219,7 +222,7 @@ pub async fn start_polling(
     let Telegram { bot, api, .. } = telegram;
     // Long polling and a webhook exclude each other.
     bot.delete_webhook().await?;
-    let lanes = lanes(bot, deps, me, false);
+    let lanes = lanes(bot, deps, me, None);
     let (stop, stopping) = watch::channel(false);
     let task = tokio::spawn(polling::poll(api, lanes, stopping, poll_timeout));
     Ok(RunningBot {
@@ -240,7 +243,7 @@ pub async fn start_webhook(
     let Telegram { bot, api, .. } = telegram;
     let listening = webhook::bind(hook.listen).await.map_err(BotError::Listen)?;
     let webhook_addr = listening.addr;
-    let lanes = lanes(bot, deps, me, true);
+    let lanes = lanes(bot, deps, me, Some(u32::from(hook.max_connections)));
     let (stop, stopping) = watch::channel(false);
     let task = tokio::spawn(webhook::serve(
         listening,

@@ -40,6 +40,11 @@ pub async fn show(
     screen: Screen,
     how: Show,
 ) -> Result<Shown, BotError> {
+    let how = if super::reply::redraw_as_new() {
+        Show::New
+    } else {
+        how
+    };
     if as_before(ctx, &screen, how) {
         return Ok(Shown::AsBefore);
     }

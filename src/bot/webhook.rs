@@ -19,6 +19,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use teloxide::types::Update;
 use tokio::sync::watch;
@@ -95,17 +96,17 @@ pub async fn serve(
     let _ = server.await;
 }
 
-async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes) -> Response {
     let presented = headers
         .get(SECRET_HEADER)
         .map(|v| v.as_bytes())
         .unwrap_or_default();
     if !same_secret(presented, &hook.secret) {
         tracing::warn!("a webhook request without the right secret was refused");
-        return StatusCode::UNAUTHORIZED;
+        return StatusCode::UNAUTHORIZED.into_response();
     }
     if hook.stopping.load(Ordering::SeqCst) {
-        return StatusCode::SERVICE_UNAVAILABLE;
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
     let update: Update = match serde_json::from_slice(&body) {
         Ok(update) => update,
@@ -119,11 +120,18 @@ async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes)
                 "a webhook body that is not an update was refused ({:?})",
                 error.classify()
             );
-            return StatusCode::BAD_REQUEST;
+            return StatusCode::BAD_REQUEST.into_response();
         }
     };
     match hook.lanes.submit_and_tell(update).await {
-        Ok(Outcome::Done) => StatusCode::OK,
-        Ok(Outcome::NotHandled) | Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        // The button press's answer rides on the HTTP answer (see `reply.rs`).
+        Ok(Outcome::Done(Some(call))) => (
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            call,
+        )
+            .into_response(),
+        Ok(Outcome::Done(None)) => StatusCode::OK.into_response(),
+        Ok(Outcome::NotHandled) | Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }

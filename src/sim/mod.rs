@@ -60,7 +60,7 @@ pub(crate) struct Shared {
     /// Wakes the webhook poster: an update arrived, a POST ended, the webhook changed.
     webhook_wake: Notify,
     /// The load balancer's backends (see [`Simulator::route_webhook`]).
-    balancer: Mutex<Vec<std::net::SocketAddr>>,
+    balancer: Mutex<webhook::Balancer>,
 }
 
 impl Shared {
@@ -263,7 +263,17 @@ async fn handle(
         }));
     }
     let params = parse_params(&headers, &body, query);
-    let result = call(&shared, &method, &params).await;
+    reply(call_logged(&shared, &method, params).await)
+}
+
+/// Runs a Bot API call and records it (the log tests read).
+pub(crate) async fn call_logged(
+    shared: &Arc<Shared>,
+    method: &str,
+    params: Value,
+) -> Result<Value, ApiError> {
+    let method = method.to_owned();
+    let result = call(shared, &method, &params).await;
     {
         let mut state = shared.lock();
         if let Some(chat) = state::chat_id_param(&params).and_then(|id| state.chats.get(&id)) {
@@ -281,7 +291,7 @@ async fn handle(
             at: Instant::now(),
         });
     }
-    reply(result)
+    result
 }
 
 fn parse_params(headers: &HeaderMap, body: &[u8], query: serde_json::Map<String, Value>) -> Value {

@@ -8,8 +8,8 @@
 //!
 //! Telegram posts to one URL; a deployment of several replicas has a load balancer behind
 //! it. [`Simulator::route_webhook`] stands for that balancer: the simulator then posts to
-//! the given addresses in turn (at the webhook URL's path), as the balancer would pass the
-//! requests on.
+//! the given addresses in turn (at the webhook URL's path), passes a POST a backend refuses
+//! to connect on to the next, and keeps that backend out of turn for a few seconds.
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -197,29 +197,24 @@ impl State {
         self.delivery.retry.values().map(|(at, _)| *at).min()
     }
 
-    fn posted(&mut self, post: WebhookPost) {
-        self.delivery.in_flight.remove(&post.update_id);
-        if let Some(c) = post.chat_id {
+    fn posted(&mut self, update_id: i64, chat_id: Option<i64>, status: Option<u16>) {
+        self.delivery.in_flight.remove(&update_id);
+        if let Some(c) = chat_id {
             self.delivery.busy.remove(&c);
         }
-        match post.status {
+        match status {
             Some(200..=299) => {
-                self.delivery.retry.remove(&post.update_id);
-                self.confirm_update(post.update_id);
+                self.delivery.retry.remove(&update_id);
+                self.confirm_update(update_id);
             }
             status => {
-                let tries = self
-                    .delivery
-                    .retry
-                    .get(&post.update_id)
-                    .map_or(0, |(_, n)| *n)
-                    + 1;
+                let tries = self.delivery.retry.get(&update_id).map_or(0, |(_, n)| *n) + 1;
                 let pause = FIRST_RETRY
                     .saturating_mul(1 << (tries - 1).min(8))
                     .min(RETRY_CAP);
                 self.delivery
                     .retry
-                    .insert(post.update_id, (Instant::now() + pause, tries));
+                    .insert(update_id, (Instant::now() + pause, tries));
                 let message = match status {
                     Some(code) => format!("Wrong response from the webhook: {code}"),
                     None => "Connection refused".to_owned(),
@@ -227,7 +222,6 @@ impl State {
                 self.delivery.last_error = Some((chrono::Utc::now().timestamp(), message));
             }
         }
-        self.delivery.posts.push(post);
     }
 }
 
@@ -249,22 +243,47 @@ pub(super) async fn deliver(shared: Arc<Shared>) {
         };
         if let Some(webhook) = webhook {
             for (update_id, chat_id, body) in due {
-                let target = pick_target(&shared, &webhook.url, &turn);
-                let request = client.post(target.clone()).json(&body);
-                let request = match &webhook.secret {
-                    Some(secret) => request.header(crate::bot::SECRET_HEADER, secret),
-                    None => request,
-                };
+                let targets = pick_targets(&shared, &webhook.url, &turn);
                 let shared = shared.clone();
+                let client = client.clone();
+                let secret = webhook.secret.clone();
                 tokio::spawn(async move {
-                    let status = request.send().await.ok().map(|r| r.status().as_u16());
-                    shared.lock().posted(WebhookPost {
-                        update_id,
-                        chat_id,
-                        target: target.to_string(),
-                        status,
-                        at: Instant::now(),
-                    });
+                    // The balancer passes a POST a backend refuses on to the next one, and
+                    // keeps that backend out for a while (nginx: `proxy_next_upstream error`,
+                    // `max_fails`); Telegram itself just sees the final answer.
+                    let mut result = (None, None);
+                    for target in targets {
+                        let mut request = client.post(target.clone()).json(&body);
+                        if let Some(secret) = &secret {
+                            request = request.header(crate::bot::SECRET_HEADER, secret);
+                        }
+                        let (status, call) = match request.send().await {
+                            Ok(response) => {
+                                let status = response.status().as_u16();
+                                let body = response.bytes().await.unwrap_or_default();
+                                (Some(status), reply_call(status, &body))
+                            }
+                            Err(_) => (None, None),
+                        };
+                        shared.lock().delivery.posts.push(WebhookPost {
+                            update_id,
+                            chat_id,
+                            target: target.to_string(),
+                            status,
+                            at: Instant::now(),
+                        });
+                        result = (status, call);
+                        if status.is_some() {
+                            break;
+                        }
+                        mark_down(&shared, &target);
+                    }
+                    let (status, call) = result;
+                    // The answer may carry one Bot API call: Telegram makes it.
+                    if let Some((method, params)) = call {
+                        let _ = super::call_logged(&shared, &method, params).await;
+                    }
+                    shared.lock().posted(update_id, chat_id, status);
                     shared.webhook_wake.notify_one();
                 });
             }
@@ -280,21 +299,64 @@ pub(super) async fn deliver(shared: Arc<Shared>) {
     }
 }
 
-/// The balancer's next backend, or the webhook URL itself when there is no balancer.
-fn pick_target(shared: &Shared, url: &url::Url, turn: &AtomicUsize) -> url::Url {
-    let backends = shared
-        .balancer
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
-    if backends.is_empty() {
-        return url.clone();
+/// The Bot API call a 2xx webhook answer carries: a JSON object with `method`.
+fn reply_call(status: u16, body: &[u8]) -> Option<(String, Value)> {
+    if !(200..300).contains(&status) {
+        return None;
     }
-    let backend = backends[turn.fetch_add(1, Ordering::Relaxed) % backends.len()];
-    let mut target = url::Url::parse(&format!("http://{backend}")).expect("an address makes a URL");
-    target.set_path(url.path());
-    target.set_query(url.query());
-    target
+    let Value::Object(mut params) = serde_json::from_slice(body).ok()? else {
+        return None;
+    };
+    let method = params.remove("method")?.as_str()?.to_owned();
+    Some((method, Value::Object(params)))
+}
+
+/// How long the balancer keeps a backend that refused a connection out of its turn.
+const BACKEND_DOWN_FOR: Duration = Duration::from_secs(5);
+
+/// Where a POST goes: the balancer's backends from the next in turn (those marked down
+/// last, and only if every one is), or the webhook URL itself when there is no balancer.
+fn pick_targets(shared: &Shared, url: &url::Url, turn: &AtomicUsize) -> Vec<url::Url> {
+    let balancer = shared.balancer.lock().unwrap_or_else(|e| e.into_inner());
+    if balancer.backends.is_empty() {
+        return vec![url.clone()];
+    }
+    let n = balancer.backends.len();
+    let first = turn.fetch_add(1, Ordering::Relaxed);
+    let now = Instant::now();
+    let mut order: Vec<SocketAddr> = (0..n).map(|i| balancer.backends[(first + i) % n]).collect();
+    order.sort_by_key(|b| balancer.down_until.get(b).is_some_and(|until| *until > now));
+    order
+        .into_iter()
+        .map(|backend| {
+            let mut target =
+                url::Url::parse(&format!("http://{backend}")).expect("an address makes a URL");
+            target.set_path(url.path());
+            target.set_query(url.query());
+            target
+        })
+        .collect()
+}
+
+fn mark_down(shared: &Shared, target: &url::Url) {
+    let Some(addr) = target
+        .socket_addrs(|| None)
+        .ok()
+        .and_then(|a| a.into_iter().next())
+    else {
+        return;
+    };
+    let mut balancer = shared.balancer.lock().unwrap_or_else(|e| e.into_inner());
+    balancer
+        .down_until
+        .insert(addr, Instant::now() + BACKEND_DOWN_FOR);
+}
+
+/// The load balancer in front of the replicas (see [`Simulator::route_webhook`]).
+#[derive(Default)]
+pub struct Balancer {
+    backends: Vec<SocketAddr>,
+    down_until: std::collections::HashMap<SocketAddr, Instant>,
 }
 
 impl Simulator {
@@ -306,7 +368,10 @@ impl Simulator {
             .shared()
             .balancer
             .lock()
-            .unwrap_or_else(|e| e.into_inner()) = backends;
+            .unwrap_or_else(|e| e.into_inner()) = Balancer {
+            backends,
+            down_until: Default::default(),
+        };
         self.shared().webhook_wake.notify_one();
     }
 

@@ -89,6 +89,10 @@ pub(crate) enum Pool {
     Postgres(PgPool),
 }
 
+/// Turn connections when no webhook setting says how many (Telegram's default
+/// `max_connections`).
+const DEFAULT_TURN_CONNECTIONS: u32 = 40;
+
 /// A handle on the database; cheap to clone (it is a pool).
 #[derive(Clone, Debug)]
 pub struct Storage {
@@ -179,7 +183,7 @@ impl Storage {
             0 => pool.clone(),
             n => postgres::connect_chat_state(url, n).await?,
         };
-        let turns = postgres::turns_pool(&pool);
+        let turns = postgres::turns_pool(&pool, DEFAULT_TURN_CONNECTIONS);
         Ok(Storage {
             pool: Pool::Postgres(pool),
             chat_state: Pool::Postgres(chat_state),
@@ -209,6 +213,16 @@ impl Storage {
             Pool::Sqlite(_) => "",
             Pool::Postgres(_) => " FOR UPDATE",
         }
+    }
+
+    /// The same database, with at most `n` connections holding chats' turns (webhook mode:
+    /// `WEBHOOK_MAX_CONNECTIONS`).
+    pub fn with_turn_connections(&self, n: u32) -> Storage {
+        let mut storage = self.clone();
+        if let Pool::Postgres(pool) = &self.pool {
+            storage.turns = Some(postgres::turns_pool(pool, n));
+        }
+        storage
     }
 
     /// Whether the database answers (for `/healthz`).

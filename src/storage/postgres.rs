@@ -48,16 +48,15 @@ pub(super) async fn connect_chat_state(url: &str, max_connections: u32) -> Resul
     Ok(pool)
 }
 
-/// Connections that hold chats' turns in webhook mode, one per update in hand. Telegram
-/// keeps at most `max_connections` (≤ 100) updates in flight to the whole deployment, so
-/// the deployment as a whole holds at most that many; none is opened in polling mode.
-pub(super) const TURN_CONNECTIONS: u32 = 100;
-
-pub(super) fn turns_pool(pool: &PgPool) -> PgPool {
+/// Connections that hold chats' turns in webhook mode, one per update in hand: at most
+/// `max` (`WEBHOOK_MAX_CONNECTIONS`: Telegram keeps no more updates in flight to the whole
+/// deployment). Opened when first used, closed after a few idle seconds, none in polling
+/// mode.
+pub(super) fn turns_pool(pool: &PgPool, max: u32) -> PgPool {
     PgPoolOptions::new()
-        .max_connections(TURN_CONNECTIONS)
+        .max_connections(max.max(1))
         .min_connections(0)
-        .idle_timeout(Duration::from_secs(60))
+        .idle_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .connect_lazy_with((*pool.connect_options()).clone())
 }

@@ -29,70 +29,113 @@ pub struct ChatTurn {
     /// PostgreSQL: the transaction holding the chat's advisory lock until it ends (a turn
     /// dropped without [`ChatTurn::done`] rolls back, which releases it too).
     lock: Option<sqlx::Transaction<'static, Postgres>>,
-    /// The last update handled in this chat, and when.
-    last: Option<(i64, DateTime<Utc>)>,
+    /// The last update handled in this chat, when, and the webhook answer it had.
+    last: Option<(i64, DateTime<Utc>, Option<String>)>,
+    /// This update was begun before and never marked handled: whoever began it died.
+    interrupted: bool,
+}
+
+/// The chat's marks as a turn reads them.
+#[derive(sqlx::FromRow)]
+struct Marks {
+    last_update_id: i64,
+    handled_at: DateTime<Utc>,
+    reply: Option<String>,
+    started_update_id: Option<i64>,
 }
 
 impl Storage {
-    /// Takes `chat_id`'s turn, waiting while another replica holds it.
-    pub async fn take_chat_turn(&self, chat_id: i64) -> Result<ChatTurn> {
-        const LAST: &str = "SELECT last_update_id, handled_at FROM chat_updates WHERE chat_id = $1";
-        match (&self.pool, &self.turns) {
+    /// Takes `chat_id`'s turn for `update_id`, waiting while another replica holds it, and
+    /// notes that the update has begun.
+    pub async fn take_chat_turn(
+        &self,
+        chat_id: i64,
+        update_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<ChatTurn> {
+        const MARKS: &str = "SELECT last_update_id, handled_at, reply, started_update_id \
+            FROM chat_updates WHERE chat_id = $1";
+        let (lock, marks): (_, Option<Marks>) = match (&self.pool, &self.turns) {
             (Pool::Postgres(_), Some(turns)) => {
                 let mut lock = turns.begin().await?;
                 sqlx::query("SELECT pg_advisory_xact_lock($1)")
                     .bind(chat_id)
                     .execute(&mut *lock)
                     .await?;
-                let last = sqlx::query_as(LAST)
+                let marks = sqlx::query_as(MARKS)
                     .bind(chat_id)
                     .fetch_optional(&mut *lock)
                     .await?;
-                Ok(ChatTurn {
-                    chat_id,
-                    lock: Some(lock),
-                    last,
-                })
+                (Some(lock), marks)
             }
             _ => {
-                let last = on_pool!(self, pool => sqlx::query_as(LAST)
+                let marks = on_pool!(self, pool => sqlx::query_as(MARKS)
                     .bind(chat_id).fetch_optional(pool).await)?;
-                Ok(ChatTurn {
-                    chat_id,
-                    lock: None,
-                    last,
-                })
+                (None, marks)
             }
-        }
+        };
+        let interrupted = marks.as_ref().is_some_and(|m| {
+            m.started_update_id == Some(update_id) && m.last_update_id < update_id
+        });
+        // Committed on its own, outside the turn's transaction: it must outlive a replica
+        // that dies with the update in hand.
+        on_pool!(chat_state self, pool => sqlx::query(
+            "INSERT INTO chat_updates (chat_id, last_update_id, handled_at, started_update_id) \
+             VALUES ($1, 0, $2, $3) ON CONFLICT (chat_id) DO UPDATE SET \
+             started_update_id = excluded.started_update_id")
+            .bind(chat_id).bind(now).bind(update_id).execute(pool).await.map(|_| ()))?;
+        Ok(ChatTurn {
+            chat_id,
+            lock,
+            last: marks.map(|m| (m.last_update_id, m.handled_at, m.reply)),
+            interrupted,
+        })
     }
 }
 
 impl ChatTurn {
-    /// Whether `update_id` was handled in this chat already (Telegram retried it).
-    pub fn handled_before(&self, update_id: i64, now: DateTime<Utc>) -> bool {
-        self.last.is_some_and(|(last, at)| {
-            update_id <= last && now - at < chrono::Duration::hours(RETRY_WINDOW_HOURS)
-        })
+    /// `Some` when `update_id` was handled in this chat already (Telegram retried it), with
+    /// the webhook answer it had when it is that very update (Telegram retried because that
+    /// answer never reached it).
+    pub fn handled_before(&self, update_id: i64, now: DateTime<Utc>) -> Option<Option<String>> {
+        let (last, at, reply) = self.last.as_ref()?;
+        let retried = update_id <= *last && now - *at < chrono::Duration::hours(RETRY_WINDOW_HOURS);
+        retried.then(|| reply.clone().filter(|_| update_id == *last))
     }
 
-    /// Marks `update_id` handled and gives the turn back.
-    pub async fn done(self, storage: &Storage, update_id: i64, now: DateTime<Utc>) -> Result<()> {
-        const MARK: &str = "INSERT INTO chat_updates (chat_id, last_update_id, handled_at) \
-            VALUES ($1, $2, $3) ON CONFLICT (chat_id) DO UPDATE SET \
-            last_update_id = excluded.last_update_id, handled_at = excluded.handled_at";
+    /// Whether this update was begun before by a replica that died with it in hand: what
+    /// that replica already showed cannot be known, so the screen is sent anew rather than
+    /// edited (an edit it already made would be refused as not modified).
+    pub fn interrupted(&self) -> bool {
+        self.interrupted
+    }
+
+    /// Marks `update_id` handled, with the webhook answer it had, and gives the turn back.
+    pub async fn done(
+        self,
+        storage: &Storage,
+        update_id: i64,
+        reply: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        const MARK: &str = "INSERT INTO chat_updates (chat_id, last_update_id, handled_at, reply) \
+            VALUES ($1, $2, $3, $4) ON CONFLICT (chat_id) DO UPDATE SET \
+            last_update_id = excluded.last_update_id, handled_at = excluded.handled_at, \
+            reply = excluded.reply";
         match self.lock {
             Some(mut lock) => {
                 sqlx::query(MARK)
                     .bind(self.chat_id)
                     .bind(update_id)
                     .bind(now)
+                    .bind(reply)
                     .execute(&mut *lock)
                     .await?;
                 lock.commit().await?;
             }
             None => {
                 on_pool!(storage, pool => sqlx::query(MARK)
-                    .bind(self.chat_id).bind(update_id).bind(now)
+                    .bind(self.chat_id).bind(update_id).bind(now).bind(reply)
                     .execute(pool).await.map(|_| ()))?;
             }
         }
