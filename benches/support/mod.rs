@@ -17,7 +17,7 @@ use kabinet::sim::{ChatHandle, Simulator};
 use kabinet::storage::Storage;
 use serde_json::json;
 
-pub const TOKEN: &str = "bench-token-0123456789abcdef";
+pub const TOKEN: &str = "bench-token-0123456789abcdef-0123456789";
 
 /// The benchmark's numeric arguments (`cargo bench --bench NAME -- 1000 20`), `--bench` and
 /// the like skipped.
