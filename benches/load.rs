@@ -50,46 +50,13 @@ async fn main() {
     let tasks: Vec<_> = handles
         .into_iter()
         .enumerate()
-        .map(|(i, mut chat)| {
-            let route = route.clone();
+        .map(|(i, chat)| {
             // Spread the chats' first presses over one interval.
-            let phase = interval.map(|d| d.mul_f64(i as f64 / chats as f64));
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                chat.send_text("/menu");
-                // The menu is a new message through the bot's send throttle: set-up, not
-                // counted.
-                let Ok(menu) = chat.next_within(Duration::from_secs(60)).await else {
-                    return (latencies, 1usize);
-                };
-                let mut errors = 0;
-                let mut step = 0;
-                let first = Instant::now() + phase.unwrap_or_default();
-                while Instant::now() < until {
-                    if let Some(every) = interval {
-                        // Open loop: presses at a steady pace, whatever the answers take.
-                        let due = first + every.mul_f64(step as f64);
-                        tokio::time::sleep_until(due.into()).await;
-                        if Instant::now() >= until {
-                            break;
-                        }
-                    }
-                    let t0 = Instant::now();
-                    if chat
-                        .press_data(menu.message_id, &route[step % route.len()])
-                        .is_err()
-                    {
-                        errors += 1;
-                        break;
-                    }
-                    match chat.next_within(Duration::from_secs(30)).await {
-                        Ok(_) => latencies.push(t0.elapsed()),
-                        Err(_) => errors += 1,
-                    }
-                    step += 1;
-                }
-                (latencies, errors)
-            })
+            let pace = interval.map(|every| {
+                let phase = every.mul_f64(i as f64 / chats as f64);
+                (Instant::now() + phase, every)
+            });
+            tokio::spawn(support::press_round(chat, route.clone(), until, pace))
         })
         .collect();
     let mut all = Vec::new();

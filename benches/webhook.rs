@@ -88,19 +88,7 @@ async fn ready(replica: &Replica) {
 
 /// CPU seconds a process has used (user + system).
 fn cpu_of(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // utime and stime are fields 14 and 15 (11 and 12 after the command's name).
-    (ticks(11) + ticks(12)) / 100.0
+    support::cpu_seconds_of(&format!("/proc/{pid}/stat"))
 }
 
 fn pushes_sent(sim: &Simulator) -> usize {
@@ -160,34 +148,7 @@ async fn main() {
     let until = started + Duration::from_secs(seconds);
     let tasks: Vec<_> = handles
         .into_iter()
-        .map(|mut chat| {
-            let route = route.clone();
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                chat.send_text("/menu");
-                let Ok(menu) = chat.next_within(Duration::from_secs(60)).await else {
-                    return (latencies, 1usize);
-                };
-                let mut errors = 0;
-                let mut step = 0;
-                while Instant::now() < until {
-                    let t0 = Instant::now();
-                    if chat
-                        .press_data(menu.message_id, &route[step % route.len()])
-                        .is_err()
-                    {
-                        errors += 1;
-                        break;
-                    }
-                    match chat.next_within(Duration::from_secs(30)).await {
-                        Ok(_) => latencies.push(t0.elapsed()),
-                        Err(_) => errors += 1,
-                    }
-                    step += 1;
-                }
-                (latencies, errors)
-            })
-        })
+        .map(|chat| tokio::spawn(support::press_round(chat, route.clone(), until, None)))
         .collect();
     let mut all = Vec::new();
     let mut errors = 0;

@@ -49,7 +49,12 @@ pub fn family(i: usize) -> (Iin, Iin, NaiveDate) {
 
 /// Seconds of CPU this process has used (user + system).
 pub fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    cpu_seconds_of("/proc/self/stat")
+}
+
+/// The same of any process (`/proc/PID/stat`).
+pub fn cpu_seconds_of(stat_file: &str) -> f64 {
+    let stat = std::fs::read_to_string(stat_file).unwrap_or_default();
     let fields: Vec<&str> = stat
         .rsplit_once(')')
         .map(|(_, rest)| rest.split_whitespace().collect())
@@ -259,4 +264,47 @@ pub async fn log_in_directly(
         chats.push(sim.private_chat(chat_id, "Parent", Some("kk")));
     }
     chats
+}
+
+/// A parent at the menu pressing `route` round and round until `until`, each press as soon
+/// as the previous one is answered (`every`: at a steady pace from `first` instead). Returns
+/// the latencies from press to answer and the errors.
+pub async fn press_round(
+    mut chat: ChatHandle,
+    route: Arc<Vec<String>>,
+    until: std::time::Instant,
+    pace: Option<(std::time::Instant, Duration)>,
+) -> (Vec<Duration>, usize) {
+    let mut latencies = Vec::new();
+    chat.send_text("/menu");
+    // The menu is a new message through the bot's send throttle: set-up, not counted.
+    let Ok(menu) = chat.next_within(Duration::from_secs(60)).await else {
+        return (latencies, 1);
+    };
+    let mut errors = 0;
+    let mut step = 0;
+    while std::time::Instant::now() < until {
+        if let Some((first, every)) = pace {
+            // Open loop: presses at a steady pace, whatever the answers take.
+            let due = first + every.mul_f64(step as f64);
+            tokio::time::sleep_until(due.into()).await;
+            if std::time::Instant::now() >= until {
+                break;
+            }
+        }
+        let t0 = std::time::Instant::now();
+        if chat
+            .press_data(menu.message_id, &route[step % route.len()])
+            .is_err()
+        {
+            errors += 1;
+            break;
+        }
+        match chat.next_within(Duration::from_secs(30)).await {
+            Ok(_) => latencies.push(t0.elapsed()),
+            Err(_) => errors += 1,
+        }
+        step += 1;
+    }
+    (latencies, errors)
 }
