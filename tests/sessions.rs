@@ -253,6 +253,9 @@ async fn history_older_than_retention_is_deleted(s: Storage) {
         s.rate_limit_hit(&format!("iin:{chat}"), 5, Duration::from_secs(600), at)
             .await
             .unwrap();
+        // The webhook's mark of the chat's last update.
+        let turn = s.take_chat_turn(chat, 10 + chat, at).await.unwrap();
+        turn.done(&s, 10 + chat, None, at).await.unwrap();
     }
     s.ensure_chat(3, 3, Language::Kk, "{}", now).await.unwrap();
     s.start_session(3, aigerim, old).await.unwrap();
@@ -277,9 +280,10 @@ async fn history_older_than_retention_is_deleted(s: Storage) {
             pruned.deliveries,
             pruned.codes,
             pruned.sessions,
-            pruned.rate_limits
+            pruned.rate_limits,
+            pruned.update_marks
         ),
-        (1, 1, 1, 1),
+        (1, 1, 1, 1, 1),
         "{pruned:?}"
     );
     let left = |sql: &'static str| s.fetch_i64(sql);

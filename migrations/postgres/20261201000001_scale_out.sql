@@ -10,4 +10,5 @@ CREATE TABLE chat_updates (
     reply           TEXT,
     started_update_id BIGINT
 );
-
+-- Marks older than RETENTION_DAYS go with the rest of history (Telegram retries for a day).
+CREATE INDEX chat_updates_handled ON chat_updates (handled_at);

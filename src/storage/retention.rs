@@ -1,6 +1,6 @@
 //! Deleting what is only history once it is older than `RETENTION_DAYS`: finished
-//! deliveries, confirmation codes, ended sessions, old rate-limit windows. Events stay: they
-//! are the parent's feed.
+//! deliveries, confirmation codes, ended sessions, old rate-limit windows, the webhook's
+//! marks of chats quiet since. Events stay: they are the parent's feed.
 //!
 //! Each table goes in batches, so a first run over a large table never holds SQLite's write
 //! lock (or PostgreSQL's row locks) for long; each batch is found through an index.
@@ -19,11 +19,13 @@ pub struct Pruned {
     pub codes: u64,
     pub sessions: u64,
     pub rate_limits: u64,
+    /// Chats' last-update marks (webhook mode).
+    pub update_marks: u64,
 }
 
 impl Pruned {
     pub fn total(&self) -> u64 {
-        self.deliveries + self.codes + self.sessions + self.rate_limits
+        self.deliveries + self.codes + self.sessions + self.rate_limits + self.update_marks
     }
 }
 
@@ -56,6 +58,13 @@ impl Storage {
                 .delete_in_batches(
                     "DELETE FROM rate_limits WHERE bucket IN (SELECT bucket FROM rate_limits \
                      WHERE window_start < $1 LIMIT $2)",
+                    cutoff,
+                )
+                .await?,
+            update_marks: self
+                .delete_in_batches(
+                    "DELETE FROM chat_updates WHERE chat_id IN (SELECT chat_id FROM chat_updates \
+                     WHERE handled_at < $1 LIMIT $2)",
                     cutoff,
                 )
                 .await?,
