@@ -36,6 +36,9 @@ use crate::telegram::{BotApi, CallError, OutgoingMessage, Pacer};
 const BATCH: usize = 200;
 /// How often the outbox is looked at when nothing woke the sender.
 const SWEEP: Duration = Duration::from_secs(2);
+/// A previous sender whose last recorded push is more recent than this may still have been
+/// sending a moment ago.
+const RECENT_SENDER: Duration = Duration::from_secs(5);
 /// How often a replica standing by tries to become the sender.
 const STANDBY_RETRY: Duration = Duration::from_secs(1);
 /// How long a stop waits for the sends in hand.
@@ -248,6 +251,11 @@ async fn pace_after_previous_sender(deps: &SenderDeps) {
         .unwrap_or(Duration::ZERO);
     if let Some(wait) = deps.pacer.interval().checked_sub(since) {
         deps.pacer.not_before(tokio::time::Instant::now() + wait);
+    }
+    // A sender that was sending moments ago (a takeover, a crash and restart) may have
+    // reached any chat just now; what it sent last is not all recorded.
+    if since < RECENT_SENDER {
+        deps.pacer.after_other_sender();
     }
 }
 

@@ -85,6 +85,9 @@ struct State {
     /// `tat - tolerance`. A chat whose time has passed is at rest and may be forgotten.
     chats: HashMap<i64, Instant>,
     prune_above: usize,
+    /// Another sender stopped at about this time (a takeover): a chat not in `chats` may
+    /// have had a burst from it just before.
+    other_sender_until: Option<Instant>,
     /// The last refused chat, and when.
     last_refusal: Option<(i64, Instant)>,
 }
@@ -104,9 +107,22 @@ impl State {
         self.global_next = self.global_next.max(at) + interval;
     }
 
+    /// `chat`'s theoretical arrival time: as counted here, and — after another sender
+    /// stopped — no earlier than if that sender had just sent it a whole burst (what this
+    /// process sent the chat since, an answer say, comes on top).
+    fn tat_of(&self, chat: i64, pace: Pace) -> Option<Instant> {
+        let other = self
+            .other_sender_until
+            .map(|stopped| stopped + pace.interval + pace.tolerance);
+        match (self.chats.get(&chat).copied(), other) {
+            (Some(own), Some(other)) => Some(own.max(other)),
+            (own, other) => own.or(other),
+        }
+    }
+
     /// When a message to `chat` may go, at the earliest.
     fn chat_free_at(&self, chat: i64, pace: Pace, now: Instant) -> Instant {
-        match self.chats.get(&chat) {
+        match self.tat_of(chat, pace) {
             Some(tat) => tat.checked_sub(pace.tolerance).unwrap_or(now).max(now),
             None => now,
         }
@@ -114,7 +130,7 @@ impl State {
 
     /// Counts a message to `chat` going at `at`.
     fn commit_chat(&mut self, chat: i64, pace: Pace, at: Instant) {
-        let tat = self.chats.get(&chat).copied().unwrap_or(at).max(at) + pace.interval;
+        let tat = self.tat_of(chat, pace).unwrap_or(at).max(at) + pace.interval;
         self.hold_chat(chat, tat);
     }
 
@@ -140,6 +156,7 @@ impl Pacer {
                 hold_until: Instant::now(),
                 chats: HashMap::new(),
                 prune_above: PRUNE_FLOOR,
+                other_sender_until: None,
                 last_refusal: None,
             }),
             push_turn: tokio::sync::Mutex::new(()),
@@ -248,6 +265,14 @@ impl Pacer {
         let mut s = self.lock();
         s.hold_until = s.hold_until.max(at);
     }
+
+    /// Another sender was sending until about now (this process takes over from one that
+    /// stopped or died): every chat's first message is paced as if that sender had just
+    /// sent it a whole burst, since which chats it reached is not known.
+    pub fn after_other_sender(&self) {
+        let mut s = self.lock();
+        s.other_sender_until = Some(Instant::now());
+    }
 }
 
 #[cfg(test)]
@@ -344,6 +369,27 @@ mod tests {
         let mut all = times.clone();
         all.push(answered);
         assert!(busiest_second(&all) <= 28);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_taking_over_each_chat_waits_as_if_it_had_just_had_a_burst() {
+        let pacer = Pacer::new(1000, 1);
+        let start = Instant::now();
+        pacer.push(7).await;
+        pacer.push(7).await;
+        assert!(
+            Instant::now() - start < Duration::from_millis(10),
+            "a fresh chat's burst"
+        );
+        let taken_over = Instant::now();
+        pacer.after_other_sender();
+        pacer.push(8).await;
+        let first = Instant::now() - taken_over;
+        pacer.push(8).await;
+        let second = Instant::now() - taken_over;
+        // One chat interval (1 / 0.9 s) before the first, another before the second.
+        assert!(first >= Duration::from_millis(1111), "{first:?}");
+        assert!(second >= Duration::from_millis(2222), "{second:?}");
     }
 
     #[tokio::test(start_paused = true)]
