@@ -70,6 +70,10 @@ pub fn router(state: ApiState) -> Router {
         .route("/parents/{locality}/{iin}", delete(routes::delete_parent))
         .route("/openapi.json", get(routes::openapi))
         .route_layer(middleware::from_fn(require_json))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            refuse_declared_too_large,
+        ))
         // Checked first, before the body is read: a request without the token writes
         // nothing and learns nothing.
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
@@ -82,6 +86,29 @@ pub fn router(state: ApiState) -> Router {
         .layer(DefaultBodyLimit::max(state.config.api_max_body_bytes))
         .layer(middleware::from_fn_with_state(state.clone(), count_request))
         .with_state(state)
+}
+
+/// A body whose `Content-Length` is over `API_MAX_BODY_BYTES` is refused (413) before a byte
+/// of it is read: a client that waits for `100 Continue`, or reads the answer before it
+/// sends, learns at once; one that sends anyway is cut off early. (A body without a length
+/// is cut at the limit as it is read.)
+async fn refuse_declared_too_large(
+    State(state): State<ApiState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let limit = state.config.api_max_body_bytes;
+    match declared {
+        Some(length) if length > limit as u64 => {
+            axum::response::IntoResponse::into_response(Problem::too_large(limit))
+        }
+        _ => next.run(request).await,
+    }
 }
 
 /// `Authorization: Bearer <API_TOKEN>`, compared in constant time. The scheme's name is

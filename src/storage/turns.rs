@@ -9,9 +9,11 @@
 //! - on SQLite there is one process, whose per-chat lanes already run one update at a time.
 //!
 //! Under the turn, `chat_updates` says which update the chat saw last; one not above it is
-//! a retry of an update already handled, and is skipped. The mark is written when the
-//! update is done, in the turn's own transaction: a replica that dies mid-update leaves no
-//! mark, and Telegram's retry is handled by another.
+//! a retry of an update already handled, and is skipped (answered again with the webhook
+//! reply it had, see `bot/reply.rs`). The mark is written when the update is done, in the
+//! turn's own transaction: a replica that dies mid-update leaves no mark, and Telegram's
+//! retry is handled by another. That the update began is written at once, on its own, so
+//! the retry knows it was cut short and sends its screen anew instead of editing.
 
 use chrono::{DateTime, Utc};
 use sqlx::Postgres;
