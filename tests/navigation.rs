@@ -198,7 +198,15 @@ async fn every_screen_pressed_twice_and_forged(t: &mut TestBot) {
     ];
     for path in paths {
         chat.send_text("/menu");
-        chat.next().await.unwrap();
+        // An edit from the last round's presses may still come first: wait for the menu,
+        // the newest message.
+        loop {
+            let shown = chat.next().await.unwrap();
+            let newest = chat.screen().map(|s| s.message_id);
+            if shown.text.contains(KK.menu_title) && Some(shown.message_id) == newest {
+                break;
+            }
+        }
         for step in *path {
             press(&mut chat, step).await;
         }

@@ -85,16 +85,7 @@ impl Lanes {
         deps: DependencyMap,
         overflow: Overflow,
     ) -> Arc<Lanes> {
-        Arc::new(Lanes {
-            waiting: Mutex::new(HashMap::new()),
-            handler,
-            overflow,
-            deps,
-            handling: Semaphore::new(HANDLING_AT_ONCE),
-            turns: None,
-            in_hand: Mutex::new(0),
-            idle: Notify::new(),
-        })
+        Self::build(handler, deps, overflow, None)
     }
 
     /// The same lanes, each update first taking its chat's turn in `storage` (webhook
@@ -105,9 +96,25 @@ impl Lanes {
         overflow: Overflow,
         storage: Storage,
     ) -> Arc<Lanes> {
-        let mut lanes = Lanes::new(handler, deps, overflow);
-        Arc::get_mut(&mut lanes).expect("just made").turns = Some(storage);
-        lanes
+        Self::build(handler, deps, overflow, Some(storage))
+    }
+
+    fn build(
+        handler: UpdateHandler<BotError>,
+        deps: DependencyMap,
+        overflow: Overflow,
+        turns: Option<Storage>,
+    ) -> Arc<Lanes> {
+        Arc::new(Lanes {
+            waiting: Mutex::new(HashMap::new()),
+            handler,
+            overflow,
+            deps,
+            handling: Semaphore::new(HANDLING_AT_ONCE),
+            turns,
+            in_hand: Mutex::new(0),
+            idle: Notify::new(),
+        })
     }
 
     /// Takes an update: handled at once if its chat has nothing in hand, after the chat's
