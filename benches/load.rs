@@ -59,17 +59,9 @@ async fn main() {
             tokio::spawn(support::press_round(chat, route.clone(), until, pace))
         })
         .collect();
-    let mut all = Vec::new();
-    let mut errors = 0;
-    for task in tasks {
-        let (l, e) = task.await.unwrap();
-        all.extend(l);
-        errors += e;
-    }
+    let (all, errors) = support::gather(tasks).await;
     let elapsed = started.elapsed().as_secs_f64();
     let cpu = support::cpu_seconds() - cpu_before;
-    all.sort_unstable();
-    let pct = |p: f64| support::percentile(&all, p);
     let backend = support::backend_name(&db_url);
     let mode = if offered > 0.0 {
         format!("offered {offered:.0} updates/s")
@@ -77,18 +69,7 @@ async fn main() {
         "closed loop".to_owned()
     };
     println!("load: {chats} chats for {seconds} s on {backend}, {mode}");
-    println!(
-        "  {} updates answered in {elapsed:.1} s: {:.0} updates/s; errors: {errors}",
-        all.len(),
-        all.len() as f64 / elapsed
-    );
-    println!(
-        "  latency press → answer: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        pct(0.5),
-        pct(0.95),
-        pct(0.99),
-        pct(1.0)
-    );
+    support::print_answers(&all, errors, elapsed);
     println!(
         "  CPU {:.1} s of {elapsed:.1} s ({:.0} % of one core; bot, simulator and harness together); peak RSS {:.0} MiB",
         cpu,

@@ -150,32 +150,13 @@ async fn main() {
         .into_iter()
         .map(|chat| tokio::spawn(support::press_round(chat, route.clone(), until, None)))
         .collect();
-    let mut all = Vec::new();
-    let mut errors = 0;
-    for task in tasks {
-        let (l, e) = task.await.unwrap();
-        all.extend(l);
-        errors += e;
-    }
+    let (all, errors) = support::gather(tasks).await;
     let elapsed = started.elapsed().as_secs_f64();
     let cpu: f64 = pids.iter().map(|p| cpu_of(*p)).sum::<f64>() - cpu_before;
-    all.sort_unstable();
-    let pct = |p: f64| support::percentile(&all, p);
     println!(
         "webhook: {replicas_wanted} replica(s) on PostgreSQL, {chats} chats for {seconds} s, closed loop"
     );
-    println!(
-        "  {} updates answered in {elapsed:.1} s: {:.0} updates/s; errors: {errors}",
-        all.len(),
-        all.len() as f64 / elapsed
-    );
-    println!(
-        "  latency press → answer: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        pct(0.5),
-        pct(0.95),
-        pct(0.99),
-        pct(1.0)
-    );
+    support::print_answers(&all, errors, elapsed);
     println!(
         "  replicas' CPU {cpu:.1} s: {:.2} ms per update ({:.0} % of one core)",
         cpu * 1000.0 / all.len().max(1) as f64,

@@ -308,3 +308,35 @@ pub async fn press_round(
     }
     (latencies, errors)
 }
+
+/// Waits for the parents' pressing tasks; returns every latency, sorted, and the errors.
+pub async fn gather(
+    tasks: Vec<tokio::task::JoinHandle<(Vec<Duration>, usize)>>,
+) -> (Vec<Duration>, usize) {
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        let (latencies, e) = task.await.unwrap();
+        all.extend(latencies);
+        errors += e;
+    }
+    all.sort_unstable();
+    (all, errors)
+}
+
+/// Prints how many updates were answered in `elapsed` seconds and their latencies.
+pub fn print_answers(all: &[Duration], errors: usize, elapsed: f64) {
+    let pct = |p: f64| percentile(all, p);
+    println!(
+        "  {} updates answered in {elapsed:.1} s: {:.0} updates/s; errors: {errors}",
+        all.len(),
+        all.len() as f64 / elapsed
+    );
+    println!(
+        "  latency press → answer: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        pct(0.5),
+        pct(0.95),
+        pct(0.99),
+        pct(1.0)
+    );
+}
