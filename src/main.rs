@@ -38,6 +38,11 @@ enum Command {
     },
     /// Print a new random secret for CODE_SECRET or API_TOKEN (64 hexadecimal digits).
     Secret,
+    /// Copy the SQLite database, consistently, while Kabinet runs (PostgreSQL: use pg_dump).
+    Backup {
+        /// The copy to write; it must not exist yet.
+        file: PathBuf,
+    },
     /// The whole bot with demo data in this terminal: no token, no network.
     Demo {
         /// The language of the demo parent's Telegram (kk or ru).
@@ -85,6 +90,7 @@ fn main() -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Migrate => migrate(&config).await,
+            Command::Backup { file } => backup(&config, &file).await,
             Command::Import { file } => import(&config, &file).await,
             Command::Run => run(&config).await,
             Command::Demo { lang } => demo(&config, &lang).await,
@@ -186,6 +192,38 @@ async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
         config.database_url.masked()
     );
     storage.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A consistent copy of a running SQLite database (`VACUUM INTO`); PostgreSQL has its own
+/// tools, and is refused with a pointer to them.
+async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    if config.database_url.backend() == kabinet::config::Backend::Postgres {
+        eprintln!(
+            "kabinet: backup copies a SQLite database; for PostgreSQL use its own tools, e.g.\n  \
+             pg_dump --format=custom --file=kabinet.dump \"$DATABASE_URL\"\n\
+             (restore with pg_restore; see the README, «Backups»)"
+        );
+        return Ok(ExitCode::from(EXIT_CONFIG));
+    }
+    if file.exists() {
+        eprintln!(
+            "kabinet: {} exists already; backup writes a new file",
+            file.display()
+        );
+        return Ok(ExitCode::from(EXIT_CONFIG));
+    }
+    let storage = connect(config).await?;
+    storage
+        .backup_into(file)
+        .await
+        .map_err(|e| anyhow::anyhow!("the backup failed: {}", e.log_safe()))?;
+    storage.close().await;
+    println!(
+        "The database {} is copied to {}.",
+        config.database_url.masked(),
+        file.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

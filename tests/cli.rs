@@ -491,3 +491,50 @@ fn the_demo_in_the_terminal_speaks_the_chosen_language_and_prints_toasts() {
     assert!(status.success());
     assert!(printed.lock().unwrap().ends_with("До свидания!\n"));
 }
+
+#[test]
+fn backup_copies_the_sqlite_database_while_it_is_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = kabinet(dir.path(), &["migrate"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = kabinet(dir.path(), &["backup", "copy.db"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("is copied to copy.db"),
+        "{}",
+        text(&out.stdout)
+    );
+    // The copy is a whole database: Kabinet opens it and finds every migration applied.
+    let out = kabinet(
+        dir.path(),
+        &["migrate"],
+        &[("DATABASE_URL", "sqlite://copy.db")],
+    );
+    assert!(
+        text(&out.stdout).contains("is up to date (5 migration(s) applied)"),
+        "{}",
+        text(&out.stdout)
+    );
+    // An existing file is never overwritten.
+    let out = kabinet(dir.path(), &["backup", "copy.db"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("exists already"));
+}
+
+#[test]
+fn backup_points_postgresql_to_pg_dump() {
+    let dir = tempfile::tempdir().unwrap();
+    // Refused before connecting: the address need not answer.
+    let out = kabinet(
+        dir.path(),
+        &["backup", "copy.dump"],
+        &[("DATABASE_URL", "postgres://kabinet@db.invalid/kabinet")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("pg_dump"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!dir.path().join("copy.dump").exists());
+}

@@ -231,6 +231,22 @@ impl Storage {
         Ok(())
     }
 
+    /// Writes a consistent copy of the SQLite database to `file` while it is in use
+    /// (`VACUUM INTO`: one read transaction, no writer waits long). PostgreSQL is backed up
+    /// with its own tools (`pg_dump`).
+    pub async fn backup_into(&self, file: &std::path::Path) -> Result<()> {
+        let Pool::Sqlite(pool) = &self.pool else {
+            return Err(StorageError::Corrupt(
+                "backup copies a SQLite database; use pg_dump for PostgreSQL".into(),
+            ));
+        };
+        sqlx::query("VACUUM INTO $1")
+            .bind(file.to_string_lossy().into_owned())
+            .execute(pool)
+            .await?;
+        Ok(())
+    }
+
     /// How many migrations have been applied (for `kabinet migrate`).
     pub async fn applied_migrations(&self) -> Result<i64> {
         let n: i64 = on_pool!(self, pool => sqlx::query_scalar(
