@@ -29,20 +29,14 @@ on_both_backends! {
 /// How many competing pairs each story runs at once.
 const PAIRS: usize = 24;
 
-fn valid_iin(birth: NaiveDate, sex: Sex, serial: u16) -> Iin {
-    (serial..serial + 10)
-        .find_map(|s| Iin::generate(birth, sex, s))
-        .expect("one of ten serials has a control digit")
-}
-
 /// Parent `i`'s IIN, and the IIN and birth date of their child number `child`.
 fn family(i: usize, child: usize) -> (Iin, Iin, NaiveDate) {
     let parent_birth = NaiveDate::from_ymd_opt(1985, 1, 1).unwrap() + chrono::Days::new(i as u64);
     let child_birth =
         NaiveDate::from_ymd_opt(2021, 1, 1).unwrap() + chrono::Days::new((i * 2 + child) as u64);
     (
-        valid_iin(parent_birth, Sex::Female, 1),
-        valid_iin(child_birth, Sex::Male, 1),
+        common::valid_iin(parent_birth, Sex::Female),
+        common::valid_iin(child_birth, Sex::Male),
         child_birth,
     )
 }
@@ -50,18 +44,7 @@ fn family(i: usize, child: usize) -> (Iin, Iin, NaiveDate) {
 /// Application `number` of parent `i` for their child `child`, in Almaty (demo data).
 fn application(number: &str, i: usize, child: usize) -> ApplicationUpsert {
     let (parent, kid, birth) = family(i, child);
-    let body = json!({
-        "locality": "almaty",
-        "parent": {"iin": parent.as_str(), "full_name": format!("Parent {i}"), "phone": "+77011234545"},
-        "child": {"iin": kid.as_str(), "full_name": format!("Child {i}-{child}"), "birth_date": birth.to_string()},
-        "kind": "kindergarten",
-        "institutions": ["alm-ds-12"],
-        "desired_date": "2027-09-01",
-        "language": "kk",
-        "submitted_at": "2026-03-10T10:15:00+05:00",
-        "status": "submitted",
-    });
-    ingest::parse_application(number, &body, "").expect("a valid application")
+    common::kindergarten_application(number, &parent, &kid, birth)
 }
 
 fn referral(number: &str, application: &str, status: &str, valid_until: &str) -> ReferralUpsert {

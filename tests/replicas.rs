@@ -107,11 +107,7 @@ async fn ready(replica: &Replica) {
 
 /// Parent `i`'s IIN, and their child's IIN and birth date.
 fn family(i: usize) -> (Iin, Iin, NaiveDate) {
-    let valid = |birth: NaiveDate, sex: Sex| {
-        (1..11)
-            .find_map(|s| Iin::generate(birth, sex, s))
-            .expect("a serial with a control digit")
-    };
+    let valid = common::valid_iin;
     let parent = NaiveDate::from_ymd_opt(1982, 1, 1).unwrap() + chrono::Days::new(i as u64);
     let child = NaiveDate::from_ymd_opt(2021, 1, 1).unwrap() + chrono::Days::new(i as u64);
     (valid(parent, Sex::Female), valid(child, Sex::Male), child)
@@ -126,18 +122,7 @@ async fn families(db: &TestDb, sim: &Simulator) -> Vec<ChatHandle> {
     let mut chats = Vec::new();
     for i in 0..CHATS {
         let (parent, child, birth) = family(i);
-        let body = json!({
-            "locality": "almaty",
-            "parent": {"iin": parent.as_str(), "full_name": format!("Ата-ана {i}"), "phone": "+77011234545"},
-            "child": {"iin": child.as_str(), "full_name": format!("Бала {i}"), "birth_date": birth.to_string()},
-            "kind": "kindergarten",
-            "institutions": ["alm-ds-12"],
-            "desired_date": "2027-09-01",
-            "language": "kk",
-            "submitted_at": "2026-03-10T10:15:00+05:00",
-            "status": "submitted",
-        });
-        let application = kabinet::ingest::parse_application(&number(i), &body, "").unwrap();
+        let application = common::kindergarten_application(&number(i), &parent, &child, birth);
         db.storage
             .upsert_application(&application, common::demo_now())
             .await

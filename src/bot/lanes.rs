@@ -229,13 +229,13 @@ impl Lanes {
             turn.release().await;
             return Outcome::Done(reply);
         }
-        if turn.interrupted() {
+        let redraw = turn.interrupted();
+        if redraw {
             tracing::info!(
                 update_id,
                 "an update cut short by a replica that died is handled again"
             );
         }
-        let redraw = turn.interrupted();
         let ((), reply) = super::reply::in_webhook_reply(self.dispatch(update), redraw).await;
         match turn
             .done(storage, update_id, reply.as_deref(), crate::clock::now())

@@ -53,6 +53,9 @@ pub enum StorageError {
     /// A compare-and-set write found the row changed by someone else since it was read.
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// What this backend does not do (it has its own tools for it).
+    #[error("{0}")]
+    Unsupported(&'static str),
     /// A stored value that no longer parses; a bug or a hand-edited database.
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
@@ -236,8 +239,8 @@ impl Storage {
     /// with its own tools (`pg_dump`).
     pub async fn backup_into(&self, file: &std::path::Path) -> Result<()> {
         let Pool::Sqlite(pool) = &self.pool else {
-            return Err(StorageError::Corrupt(
-                "backup copies a SQLite database; use pg_dump for PostgreSQL".into(),
+            return Err(StorageError::Unsupported(
+                "backup copies a SQLite database; use pg_dump for PostgreSQL",
             ));
         };
         sqlx::query("VACUUM INTO $1")

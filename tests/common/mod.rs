@@ -87,6 +87,35 @@ fn uuid_like() -> String {
         .collect()
 }
 
+/// A valid IIN for this birth date and sex (the first serial that has a control digit).
+pub fn valid_iin(birth: chrono::NaiveDate, sex: kabinet::domain::Sex) -> kabinet::domain::Iin {
+    (1..11)
+        .find_map(|serial| kabinet::domain::Iin::generate(birth, sex, serial))
+        .expect("one of ten serials has a control digit")
+}
+
+/// A kindergarten application `number` in Almaty (demo data) of `parent` for `child`, born
+/// `birth`, as the portal would PUT it.
+pub fn kindergarten_application(
+    number: &str,
+    parent: &kabinet::domain::Iin,
+    child: &kabinet::domain::Iin,
+    birth: chrono::NaiveDate,
+) -> kabinet::storage::ApplicationUpsert {
+    let body = serde_json::json!({
+        "locality": "almaty",
+        "parent": {"iin": parent.as_str(), "full_name": "Ата-ана", "phone": "+77011234545"},
+        "child": {"iin": child.as_str(), "full_name": "Бала", "birth_date": birth.to_string()},
+        "kind": "kindergarten",
+        "institutions": ["alm-ds-12"],
+        "desired_date": "2027-09-01",
+        "language": "kk",
+        "submitted_at": "2026-03-10T10:15:00+05:00",
+        "status": "submitted",
+    });
+    kabinet::ingest::parse_application(number, &body, "").expect("a valid application")
+}
+
 /// The demo document's own day, 12:00 in Almaty: loading the demo at this time moves nothing.
 pub fn demo_now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 25, 7, 0, 0).unwrap()
