@@ -53,6 +53,8 @@ fn texts(c: &mut Criterion) {
         application_number: Some("ALM-2026-000137".into()),
         referral_number: None,
         child_name: Some("Сейітов Әли Ерболұлы".into()),
+        announcement_kk: None,
+        announcement_ru: None,
     };
     c.bench_function("texts/plain message", |b| {
         b.iter(|| loc.text(black_box(Language::Kk), "section-feed"))

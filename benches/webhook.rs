@@ -61,6 +61,7 @@ fn spawn(sim: &Simulator, db_url: &str, rate: u32) -> Replica {
         .env("WEBHOOK_MAX_CONNECTIONS", "20")
         .env("API_TOKEN", support::TOKEN)
         .env("API_LISTEN", api.to_string())
+        .env("ADMIN_LISTEN", "127.0.0.1:0")
         .env("RUST_LOG", "error")
         .stdout(Stdio::null())
         .spawn()
@@ -73,12 +74,10 @@ fn spawn(sim: &Simulator, db_url: &str, rate: u32) -> Replica {
 }
 
 async fn ready(replica: &Replica) {
-    let url = format!("http://{}/healthz", replica.api);
+    // The API opens once the bot has set its webhook; any answer will do.
+    let url = format!("http://{}/api/v1/openapi.json", replica.api);
     for _ in 0..300 {
-        if reqwest::get(&url)
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
+        if reqwest::get(&url).await.is_ok() {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

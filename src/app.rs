@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::admin::{self, AdminState, RunningAdmin};
 use crate::api::{self, ApiState, RunningApi};
 use crate::bot::{self, BotError, RunningBot, Telegram};
 use crate::channels::email::Mailer;
@@ -46,6 +47,8 @@ pub enum StartError {
     Bot(#[from] BotError),
     #[error("the integration API could not listen on the API_LISTEN address: {0}")]
     Api(#[from] std::io::Error),
+    #[error("/healthz and /metrics could not listen on the ADMIN_LISTEN address: {0}")]
+    Admin(std::io::Error),
     #[error("the e-mail channel is not usable: {0}")]
     Mail(String),
 }
@@ -54,6 +57,7 @@ pub enum StartError {
 pub struct Kabinet {
     bot: RunningBot,
     api: Option<RunningApi>,
+    admin: RunningAdmin,
     sender: RunningSender,
     reminders: RunningReminders,
     maintenance: RunningMaintenance,
@@ -67,6 +71,11 @@ impl Kabinet {
     /// Where the integration API listens; `None` when it is off (no `API_TOKEN`).
     pub fn api_addr(&self) -> Option<SocketAddr> {
         self.api.as_ref().map(|a| a.addr)
+    }
+
+    /// Where `/healthz` and `/metrics` are served (`ADMIN_LISTEN`).
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin.addr
     }
 
     /// Webhook mode: where the webhook server listens (`WEBHOOK_LISTEN`).
@@ -84,6 +93,7 @@ impl Kabinet {
         self.reminders.stop().await;
         self.sender.stop().await;
         self.maintenance.stop().await;
+        self.admin.stop().await;
         self.housekeeping.abort();
     }
 }
@@ -115,8 +125,18 @@ pub async fn start(
 ) -> Result<Kabinet, StartError> {
     let loc = Arc::new(Localizer::embedded().map_err(BotError::from)?);
     let metrics = Arc::new(Metrics::default());
+    // First, so that a deployment can be watched from the moment it starts.
+    let admin = admin::start(
+        config.admin_listen,
+        AdminState {
+            storage: storage.clone(),
+            metrics: metrics.clone(),
+        },
+    )
+    .await
+    .map_err(StartError::Admin)?;
     let telegram = Telegram::new(&config, token);
-    let (running_bot, bot_username) = bot::launch(
+    let launched = bot::launch(
         config.clone(),
         storage.clone(),
         telegram.clone(),
@@ -125,7 +145,14 @@ pub async fn start(
         metrics.clone(),
         loc.clone(),
     )
-    .await?;
+    .await;
+    let (running_bot, bot_username) = match launched {
+        Ok(launched) => launched,
+        Err(e) => {
+            admin.stop().await;
+            return Err(e.into());
+        }
+    };
 
     let wake = Wake::default();
     let sender = sender::start(
@@ -165,6 +192,7 @@ pub async fn start(
                 reminders.stop().await;
                 sender.stop().await;
                 maintenance.stop().await;
+                admin.stop().await;
                 return Err(e.into());
             }
         }
@@ -175,6 +203,7 @@ pub async fn start(
     Ok(Kabinet {
         bot: running_bot,
         api,
+        admin,
         sender,
         reminders,
         maintenance,

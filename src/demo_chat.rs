@@ -31,8 +31,10 @@ pub async fn run(config: &Config, lang: Language) -> anyhow::Result<()> {
     config.sms = crate::config::SmsConfig::Log;
     // The SMS with the code appears in the terminal, as it would on the parent's phone.
     let sms = SmsSender::Log(Arc::new(|line: &str| println!("\n{line}\n")));
-    // The demo is the whole of `kabinet run` but the integration API.
+    // The demo is the whole of `kabinet run` but the integration API; its /healthz and
+    // /metrics take any free port, so that it runs beside a real Kabinet.
     config.api_token = None;
+    config.admin_listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let kabinet = crate::app::start(
         Arc::new(config),
         storage.clone(),

@@ -30,6 +30,7 @@ pub fn return_freed_memory() {
     unsafe { libmimalloc_sys::mi_collect(true) }
 }
 
+pub mod admin;
 pub mod api;
 pub mod app;
 pub mod auth;

@@ -1,5 +1,6 @@
 //! The `kabinet` command: run the bot, migrate, import, check the configuration, demo.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -109,8 +110,11 @@ fn init_logging(format: LogFormat, default_filter: &str) {
     use tracing_subscriber::EnvFilter;
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    // Colour codes only for a person at a terminal: not into files, pipes or journald.
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Pretty => builder.init(),
@@ -126,6 +130,9 @@ async fn demo(config: &Config, lang: &str) -> anyhow::Result<ExitCode> {
 
 /// The bot against Telegram (or `TELEGRAM_API_URL`), until Ctrl-C or SIGTERM.
 async fn run(config: &Config) -> anyhow::Result<ExitCode> {
+    for unknown in Config::unknown_env_file_keys() {
+        tracing::warn!("{unknown}");
+    }
     let refusals = config.refusals_for_run();
     let Some(token) = config.bot_token.clone().filter(|_| refusals.is_empty()) else {
         eprintln!(
@@ -156,19 +163,28 @@ async fn run(config: &Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Every value as Kabinet will use it; exit status 2 when `kabinet run` would refuse it.
 fn check_config(config: &Config) -> anyhow::Result<ExitCode> {
-    println!("The configuration is valid. Effective values (secrets masked):");
+    let refusals = config.refusals_for_run();
+    if refusals.is_empty() {
+        println!("The configuration is valid. Effective values (secrets masked):");
+    } else {
+        println!("The configuration is read. Effective values (secrets masked):");
+    }
     for (key, value) in config.describe() {
         println!("{key}={value}");
     }
-    let refusals = config.refusals_for_run();
-    if !refusals.is_empty() {
-        println!("`kabinet run` would refuse to start:");
-        for refusal in refusals {
-            println!("{refusal}");
-        }
+    for unknown in Config::unknown_env_file_keys() {
+        println!("warning: {unknown}");
     }
-    Ok(ExitCode::SUCCESS)
+    if refusals.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("`kabinet run` would refuse to start:");
+    for refusal in refusals {
+        println!("{refusal}");
+    }
+    Ok(ExitCode::from(EXIT_CONFIG))
 }
 
 async fn connect(config: &Config) -> anyhow::Result<Storage> {
@@ -271,7 +287,6 @@ impl Progress {
     const WIDTH: usize = 30;
 
     fn new(total: usize) -> Progress {
-        use std::io::IsTerminal;
         Progress {
             total,
             terminal: std::io::stderr().is_terminal(),

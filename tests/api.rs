@@ -21,6 +21,7 @@ bot_stories! {
     replays_change_nothing,
     deleting_a_cabinet_closes_its_sessions,
     health_metrics_and_the_openapi_document,
+    every_answer_is_what_the_document_describes,
 }
 
 const PARENT: &str = "900315412348";
@@ -448,8 +449,21 @@ async fn deleting_a_cabinet_closes_its_sessions(t: &mut TestBot) {
 
 async fn health_metrics_and_the_openapi_document(t: &mut TestBot) {
     let p = Portal::of(t);
-    let (status, _, body) = p.raw(Method::GET, "/healthz", None, None).await;
-    assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
+    let admin = t.admin_url();
+    let health = reqwest::get(format!("{admin}/healthz")).await.unwrap();
+    assert_eq!(health.status(), 200);
+    let health: Value = health.json().await.unwrap();
+    assert_eq!(health["status"], "ok", "{health}");
+    assert_eq!(health["database"], "ok", "{health}");
+    assert!(
+        health["telegram_last_poll_age_seconds"].as_u64().unwrap() < 90,
+        "polling: the last getUpdates is recent: {health}"
+    );
+    // The API's port faces the portal: no health or metrics there.
+    let (status, _, _) = p.raw(Method::GET, "/healthz", None, None).await;
+    assert_eq!(status, 404);
+    let (status, _, _) = p.raw(Method::GET, "/metrics", None, None).await;
+    assert_eq!(status, 404);
 
     let (status, _, doc) = p.raw(Method::GET, "/api/v1/openapi.json", None, None).await;
     assert_eq!(
@@ -465,8 +479,7 @@ async fn health_metrics_and_the_openapi_document(t: &mut TestBot) {
         "/api/v1/localities/{code}",
         "/api/v1/applications/{number}/status",
         "/api/v1/parents/{locality}/{iin}",
-        "/healthz",
-        "/metrics",
+        "/api/v1/announcements/{id}",
     ] {
         assert!(doc2["paths"][path].is_object(), "{path} documented");
     }
@@ -502,21 +515,33 @@ async fn health_metrics_and_the_openapi_document(t: &mut TestBot) {
         Duration::from_secs(5),
     )
     .await;
-    let (status, content_type, metrics) = p.raw(Method::GET, "/metrics", None, None).await;
-    assert_eq!(status, 200);
-    assert!(content_type.starts_with("text/plain"));
-    let metrics = metrics.as_str().unwrap().to_owned();
+    let metrics = reqwest::get(format!("{admin}/metrics")).await.unwrap();
+    assert_eq!(metrics.status(), 200);
+    assert!(
+        metrics.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let metrics = metrics.text().await.unwrap();
     for line in [
         "kabinet_api_requests_total{route=\"/api/v1/localities/{code}\",status=\"201\"} 1",
         "kabinet_api_requests_total{route=\"/api/v1/openapi.json\",status=\"401\"} 1",
+        "kabinet_api_request_duration_seconds_count{route=\"/api/v1/localities/{code}\"} 1",
+        "kabinet_api_request_duration_seconds_bucket{route=\"/api/v1/localities/{code}\",le=\"+Inf\"} 1",
         "kabinet_push_sends_total{channel=\"telegram\",outcome=\"sent\"} 1",
-        "kabinet_deliveries{channel=\"telegram\",state=\"sent\"} 1",
-        "kabinet_deliveries{channel=\"telegram\",state=\"pending\"} 0",
-        "kabinet_outbox_oldest_pending_seconds 0",
+        "kabinet_send_duration_seconds_count{channel=\"telegram\"} 1",
+        "kabinet_outbox_pending{class=\"push\"} 0",
+        "kabinet_outbox_pending{class=\"announcement\"} 0",
+        "kabinet_outbox_oldest_pending_seconds{class=\"push\"} 0",
+        "kabinet_database_up 1",
     ] {
         assert!(metrics.contains(line), "{line} in\n{metrics}");
     }
     assert!(metrics.contains("kabinet_updates_handled_total "));
+    assert!(metrics.contains("kabinet_update_duration_seconds_count "));
+    assert!(metrics.contains("kabinet_telegram_last_poll_age_seconds "));
+    common::promtool_accepts_metrics(&metrics);
 }
 
 /// A generic SMS gateway that keeps what it is sent.
@@ -642,4 +667,237 @@ async fn declared_too_large(base: &str, path: &str, length: usize) -> String {
         .next()
         .unwrap_or_default()
         .to_owned()
+}
+
+/// Whether `value` is what `schema` (a schema of the OpenAPI document, `$ref`s resolved in
+/// `doc`) describes; the first difference otherwise. Types, required properties, enums and
+/// "nothing undocumented" are checked: what the portal's code relies on.
+fn conforms(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
+    if let Some(reference) = schema["$ref"].as_str() {
+        let name = reference.trim_start_matches("#/components/schemas/");
+        return conforms(doc, &doc["components"]["schemas"][name], value, at);
+    }
+    let kind = schema["type"].as_str().unwrap_or("");
+    let fits = match kind {
+        "object" => value.is_object(),
+        "string" => value.is_string(),
+        "integer" => value.is_i64() || value.is_u64(),
+        "boolean" => value.is_boolean(),
+        "array" => value.is_array(),
+        _ => true,
+    };
+    if !fits {
+        return Err(format!("{at}: {value} is not a {kind}"));
+    }
+    if let Some(values) = schema["enum"].as_array()
+        && !values.contains(value)
+    {
+        return Err(format!("{at}: {value} is not one of {values:?}"));
+    }
+    if let Some(min) = schema["minimum"].as_i64()
+        && value.as_i64().is_some_and(|v| v < min)
+    {
+        return Err(format!("{at}: {value} is below {min}"));
+    }
+    if kind == "array" {
+        for (i, item) in value.as_array().unwrap().iter().enumerate() {
+            conforms(doc, &schema["items"], item, &format!("{at}[{i}]"))?;
+        }
+    }
+    if kind == "object" {
+        let object = value.as_object().unwrap();
+        for required in schema["required"].as_array().into_iter().flatten() {
+            let name = required.as_str().unwrap();
+            if !object.contains_key(name) {
+                return Err(format!("{at}.{name} is required but missing"));
+            }
+        }
+        for (name, v) in object {
+            match schema["properties"].get(name) {
+                Some(property) => conforms(doc, property, v, &format!("{at}.{name}"))?,
+                None if schema["additionalProperties"] == json!(false) => {
+                    return Err(format!("{at}.{name} is not documented"));
+                }
+                None => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The documented answer of a route for a status.
+fn documented<'d>(doc: &'d Value, method: &str, path: &str, status: u16) -> &'d Value {
+    let answer = &doc["paths"][path][method]["responses"][status.to_string()];
+    assert!(answer.is_object(), "{method} {path} documents no {status}");
+    answer["content"]
+        .as_object()
+        .and_then(|c| c.values().next())
+        .map_or(&Value::Null, |c| &c["schema"])
+}
+
+async fn every_answer_is_what_the_document_describes(t: &mut TestBot) {
+    let p = Portal::of(t);
+    let (_, _, doc) = p
+        .raw(Method::GET, "/api/v1/openapi.json", None, Some(API_TOKEN))
+        .await;
+    let _chat = t.logged_in(621, Language::Ru, "almaty", PARENT).await;
+    let file = json!({"institution": "alm-ds-45", "group": "Ортаңғы топ", "opened_at": "2024-09-02",
+        "clubs": [{"id": "club-art-alm", "name_kk": "Сурет", "name_ru": "Рисование",
+                   "teacher": "Ахметова А.", "schedule": "Сс 15:00"}]});
+    let referral = json!({"application": "ALM-2026-000137", "institution": "alm-ds-12",
+        "group": "Кіші топ", "issued_at": "2026-11-20T10:00:00+05:00",
+        "valid_until": "2026-11-22T18:00:00+05:00", "status": "revoked"});
+    let mut application = kindergarten_application_body();
+    application["status"] = json!("queued");
+    let announcement =
+        json!({"text_kk": "Сәлем", "text_ru": "Привет", "audience": {"locality": "almaty"}});
+    let calls: Vec<(Method, &str, &str, Option<Value>)> = vec![
+        (
+            Method::PUT,
+            "/api/v1/localities/{code}",
+            "/api/v1/localities/taraz",
+            Some(json!({"name_kk": "Тараз", "name_ru": "Тараз"})),
+        ),
+        (
+            Method::PUT,
+            "/api/v1/localities/{code}",
+            "/api/v1/localities/taraz",
+            Some(json!({"name_kk": "Тараз", "name_ru": "Тараз"})),
+        ),
+        (
+            Method::PUT,
+            "/api/v1/institutions/{id}",
+            "/api/v1/institutions/alm-ds-12",
+            Some(
+                json!({"locality": "almaty", "kind": "kindergarten", "name_kk": "Балапан",
+                        "name_ru": "Балапан", "address": "Алматы"}),
+            ),
+        ),
+        (
+            Method::PUT,
+            "/api/v1/applications/{number}",
+            "/api/v1/applications/ALM-2026-099999",
+            Some(application),
+        ),
+        (
+            Method::POST,
+            "/api/v1/applications/{number}/status",
+            "/api/v1/applications/ALM-2026-000137/status",
+            Some(
+                json!({"event_id": "evt-doc-1", "status": "in_review", "changed_at": "2026-11-30T10:00:00+05:00"}),
+            ),
+        ),
+        (
+            Method::POST,
+            "/api/v1/applications/{number}/status",
+            "/api/v1/applications/ALM-2026-000137/status",
+            Some(
+                json!({"event_id": "evt-doc-1", "status": "in_review", "changed_at": "2026-11-30T10:00:00+05:00"}),
+            ),
+        ),
+        (
+            Method::PUT,
+            "/api/v1/referrals/{number}",
+            "/api/v1/referrals/ALM-R-2026-9999",
+            Some(referral),
+        ),
+        (
+            Method::PUT,
+            "/api/v1/children/{iin}/file",
+            "/api/v1/children/210610511117/file",
+            Some(file),
+        ),
+        (
+            Method::POST,
+            "/api/v1/children/{iin}/attendance",
+            "/api/v1/children/210610511117/attendance",
+            Some(json!({"records": [{"date": "2026-11-24", "status": "present"}]})),
+        ),
+        (
+            Method::PUT,
+            "/api/v1/announcements/{id}",
+            "/api/v1/announcements/doc-1",
+            Some(announcement.clone()),
+        ),
+        (
+            Method::PUT,
+            "/api/v1/announcements/{id}",
+            "/api/v1/announcements/doc-1",
+            Some(announcement),
+        ),
+        (
+            Method::GET,
+            "/api/v1/announcements/{id}",
+            "/api/v1/announcements/doc-1",
+            None,
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/announcements/{id}",
+            "/api/v1/announcements/doc-1",
+            None,
+        ),
+        // Problems are answered as documented too.
+        (
+            Method::PUT,
+            "/api/v1/localities/{code}",
+            "/api/v1/localities/Bad%20Code",
+            Some(json!({})),
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/parents/{locality}/{iin}",
+            "/api/v1/parents/almaty/861120343215",
+            None,
+        ),
+    ];
+    let mut seen = std::collections::BTreeSet::new();
+    for (method, route, path, body) in calls {
+        let body = body.map(|b| b.to_string().into_bytes());
+        let (status, content_type, answer) =
+            p.raw(method.clone(), path, body, Some(API_TOKEN)).await;
+        let schema = documented(&doc, &method.as_str().to_lowercase(), route, status);
+        if let Err(difference) = conforms(&doc, schema, &answer, "body") {
+            panic!("{method} {path} → {status} {content_type}: {difference}\n{answer}");
+        }
+        if status >= 400 {
+            assert_eq!(content_type, "application/problem+json");
+            assert!(
+                answer["type"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("/api/v1/problems/"),
+                "{answer}"
+            );
+        }
+        seen.insert((route, status));
+    }
+    // Every success answer the document names was seen.
+    for (route, statuses) in [
+        ("/api/v1/localities/{code}", &[200, 201][..]),
+        ("/api/v1/applications/{number}/status", &[200, 201]),
+        ("/api/v1/announcements/{id}", &[200, 201]),
+    ] {
+        for status in statuses {
+            assert!(
+                seen.contains(&(route, *status)),
+                "{route} {status} not tried"
+            );
+        }
+    }
+}
+
+/// A new application's body, with its own child and the demo parent of Almaty.
+fn kindergarten_application_body() -> Value {
+    json!({
+        "locality": "almaty",
+        "parent": {"iin": PARENT, "full_name": "Сейітова Айгерім Нұрланқызы", "phone": "+77011234567"},
+        "child": {"iin": "230415500016", "full_name": "Сейітов Нұр Ерболұлы", "birth_date": "2023-04-15"},
+        "kind": "kindergarten",
+        "institutions": ["alm-ds-12"],
+        "desired_date": "2027-09-01",
+        "language": "kk",
+        "submitted_at": "2026-11-01T09:00:00+05:00",
+        "status": "submitted"
+    })
 }

@@ -79,9 +79,11 @@ fn check_config_prints_the_effective_values_with_secrets_masked() {
             ),
             ("SMS_PROVIDER", "mobizon"),
             ("MOBIZON_API_KEY", "kz-mobizon-key-abcdef"),
+            ("CODE_SECRET", "0123456789abcdef0123456789abcdef"),
         ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("The configuration is valid."));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("BOT_TOKEN=7012****\n"), "{stdout}");
     assert!(stdout.contains("API_TOKEN=port****\n"));
@@ -141,11 +143,23 @@ fn env_example_lists_every_key_with_its_default() {
             key.name
         );
     }
-    // And the example itself is a valid configuration.
+    // And the example itself reads without a problem: what `run` still needs is only what
+    // each deployment must choose (the token, the code key, an SMS gateway).
     std::fs::write(dir.path().join(".env"), &example).unwrap();
+    let check = kabinet(dir.path(), &["check-config"], &[]);
+    let said = text(&check.stdout);
+    assert_eq!(check.status.code(), Some(2), "{said}");
+    assert!(!said.contains("warning:"), "{said}");
+    let refusals: Vec<&str> = said
+        .lines()
+        .skip_while(|l| !l.starts_with("`kabinet run` would refuse"))
+        .skip(1)
+        .map(|l| l.split(':').next().unwrap())
+        .collect();
     assert_eq!(
-        kabinet(dir.path(), &["check-config"], &[]).status.code(),
-        Some(0)
+        refusals,
+        ["BOT_TOKEN", "CODE_SECRET", "SMS_PROVIDER"],
+        "{said}"
     );
 }
 
@@ -156,7 +170,7 @@ fn migrate_creates_the_sqlite_database_and_is_repeatable() {
         let out = kabinet(dir.path(), &["migrate"], &[]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         assert!(
-            text(&out.stdout).contains("is up to date (5 migration(s) applied)"),
+            text(&out.stdout).contains("is up to date (6 migration(s) applied)"),
             "{}",
             text(&out.stdout)
         );
@@ -293,9 +307,9 @@ fn run_needs_a_bot_token_a_code_secret_and_a_real_sms_gateway() {
     ] {
         assert!(err.contains(problem), "{problem} in {err}");
     }
-    // check-config says the same, as a warning.
+    // check-config says the same, and fails as run would.
     let check = kabinet(dir.path(), &["check-config"], &[]);
-    assert_eq!(check.status.code(), Some(0));
+    assert_eq!(check.status.code(), Some(2));
     let said = text(&check.stdout);
     assert!(
         said.contains("`kabinet run` would refuse to start:"),
@@ -345,9 +359,15 @@ fn weak_secrets_and_hashes_are_refused() {
     let ok = kabinet(
         dir.path(),
         &["check-config"],
-        &[("ARGON2_MEMORY_KIB", "12288"), ("ARGON2_ITERATIONS", "3")],
+        &[
+            ("ARGON2_MEMORY_KIB", "12288"),
+            ("ARGON2_ITERATIONS", "3"),
+            ("BOT_TOKEN", "7012345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"),
+            ("CODE_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("TELEGRAM_API_URL", "http://127.0.0.1:8081"),
+        ],
     );
-    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stdout));
 }
 
 #[test]
@@ -511,7 +531,7 @@ fn backup_copies_the_sqlite_database_while_it_is_in_use() {
         &[("DATABASE_URL", "sqlite://copy.db")],
     );
     assert!(
-        text(&out.stdout).contains("is up to date (5 migration(s) applied)"),
+        text(&out.stdout).contains("is up to date (6 migration(s) applied)"),
         "{}",
         text(&out.stdout)
     );
@@ -537,4 +557,39 @@ fn backup_points_postgresql_to_pg_dump() {
         text(&out.stderr)
     );
     assert!(!dir.path().join("copy.dump").exists());
+}
+
+#[test]
+fn a_misspelt_key_in_dot_env_is_named_with_the_key_meant() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        "BOT_TOKN=7012345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw\nRUST_LOG=warn\nTIMEZONE=Asia/Almaty\n",
+    )
+    .unwrap();
+    let check = kabinet(dir.path(), &["check-config"], &[]);
+    let said = text(&check.stdout);
+    assert!(
+        said.contains(
+            "warning: BOT_TOKN in .env is not a key Kabinet knows; did you mean BOT_TOKEN?"
+        ),
+        "{said}"
+    );
+    assert!(
+        !said.contains("RUST_LOG in .env"),
+        "another program's key: {said}"
+    );
+    assert!(
+        !said.contains("AAHdqTcvCH1v"),
+        "the value is never repeated: {said}"
+    );
+    // run refuses: the token it needs is missing, and says why it may be.
+    let run = kabinet(dir.path(), &["run"], &[]);
+    assert_eq!(run.status.code(), Some(2));
+    let err = text(&run.stderr);
+    assert!(err.contains("BOT_TOKEN: is missing"), "{err}");
+    assert!(err.contains("did you mean BOT_TOKEN?"), "{err}");
+    // Logged as a warning, without colour codes: stderr is not a terminal here.
+    assert!(err.contains("WARN"), "{err}");
+    assert!(!err.contains('\u{1b}'), "no escape codes in {err:?}");
 }

@@ -318,6 +318,7 @@ fn spawn_kabinet(sim: &Simulator, db: &TestDb, dir: &std::path::Path) -> std::pr
         .env("DATABASE_URL", &db.url)
         .env("CODE_SECRET", "code-secret-for-this-test-0123456789")
         .env("RUST_LOG", "warn")
+        .env("ADMIN_LISTEN", "127.0.0.1:0")
         .env_remove("API_TOKEN")
         .stdout(std::process::Stdio::null())
         .spawn()

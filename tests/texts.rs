@@ -266,6 +266,8 @@ fn event(kind: EventKind, details: serde_json::Value, number: &str, child: (&str
             .then(|| number.to_owned()),
         referral_number: is_referral.then(|| number.to_owned()),
         child_name: Some(child.1.to_owned()),
+        announcement_kk: None,
+        announcement_ru: None,
     }
 }
 

@@ -146,6 +146,7 @@ pub fn config(sim: &Simulator, db_url: &str, extra: &[(&str, &str)]) -> kabinet:
         ("TELEGRAM_API_URL", sim.api_url().to_string()),
         ("API_TOKEN", TOKEN.into()),
         ("API_LISTEN", "127.0.0.1:0".into()),
+        ("ADMIN_LISTEN", "127.0.0.1:0".into()),
         // With the simulator's limits off, the bot's own throttle must not stand in for them.
         ("TELEGRAM_GLOBAL_RATE", "1000".into()),
         ("DATABASE_URL", db_url.to_owned()),

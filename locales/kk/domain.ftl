@@ -46,6 +46,7 @@ event-kind-referral_expired = Жолдаманың мерзімі өтті
 event-kind-referral_revoked = Жолдама кері қайтарып алынды
 event-kind-referral_expires_soon = Жолдаманың мерзімі жақында бітеді
 event-kind-club_enrolled = Үйірмеге жазылды
+event-kind-announcement = Білім басқармасының хабарландыруы
 
 ## Хабарлама арналары
 channel-telegram = Telegram

@@ -46,6 +46,7 @@ event-kind-referral_expired = Срок направления истёк
 event-kind-referral_revoked = Направление отозвано
 event-kind-referral_expires_soon = Срок направления скоро истекает
 event-kind-club_enrolled = Запись в кружок
+event-kind-announcement = Объявление управления образования
 
 ## Каналы уведомлений
 channel-telegram = Telegram

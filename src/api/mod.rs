@@ -68,6 +68,12 @@ pub fn router(state: ApiState) -> Router {
         .route("/children/{iin}/file", put(routes::put_child_file))
         .route("/children/{iin}/attendance", post(routes::post_attendance))
         .route("/parents/{locality}/{iin}", delete(routes::delete_parent))
+        .route(
+            "/announcements/{id}",
+            put(routes::put_announcement)
+                .get(routes::get_announcement)
+                .delete(routes::delete_announcement),
+        )
         .route("/openapi.json", get(routes::openapi))
         .route_layer(middleware::from_fn(require_json))
         .route_layer(middleware::from_fn_with_state(
@@ -79,8 +85,6 @@ pub fn router(state: ApiState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .nest("/api/v1", v1)
-        .route("/healthz", get(routes::healthz))
-        .route("/metrics", get(routes::metrics))
         .fallback(routes::no_route)
         .method_not_allowed_fallback(routes::wrong_method)
         .layer(DefaultBodyLimit::max(state.config.api_max_body_bytes))
@@ -164,10 +168,11 @@ async fn count_request(State(state): State<ApiState>, request: Request, next: Ne
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let started = std::time::Instant::now();
     let response = next.run(request).await;
     state
         .metrics
-        .api_request(&route, response.status().as_u16());
+        .api_request(&route, response.status().as_u16(), started.elapsed());
     response
 }
 

@@ -14,6 +14,203 @@ struct Route {
     body: Option<Body>,
     /// `(status, what it means)`; problem answers are added for every route.
     answers: Vec<(u16, &'static str)>,
+    /// The name of the success body's schema in [`replies`] (none for 204).
+    reply: Option<&'static str>,
+}
+
+/// A property of a reply: its name, schema, and whether every answer has it.
+fn property(name: &str, schema: Value, required: bool) -> (String, Value, bool) {
+    (name.to_owned(), schema, required)
+}
+
+fn object(properties: Vec<(String, Value, bool)>, about: &str) -> Value {
+    let required: Vec<&str> = properties
+        .iter()
+        .filter(|(_, _, r)| *r)
+        .map(|(n, _, _)| n.as_str())
+        .collect();
+    let props: Map<String, Value> = properties
+        .iter()
+        .map(|(n, s, _)| (n.clone(), s.clone()))
+        .collect();
+    json!({"type": "object", "description": about, "properties": props,
+           "required": required, "additionalProperties": false})
+}
+
+fn written() -> Value {
+    json!({"type": "string", "enum": ["created", "updated"],
+           "description": "created: the record is new; updated: it existed (a retry changes nothing)"})
+}
+
+fn count(about: &str) -> Value {
+    json!({"type": "integer", "minimum": 0, "description": about})
+}
+
+/// The success bodies, by schema name: what a portal can rely on in each answer.
+pub fn replies() -> Vec<(&'static str, Value)> {
+    let id = json_schema(&Shape::Id);
+    let progress = vec![
+        property("id", id.clone(), true),
+        property(
+            "recipients",
+            count("chats it was queued for when posted"),
+            true,
+        ),
+        property("sent", count("delivered to Telegram"), true),
+        property("failed", count("refused by Telegram for good"), true),
+        property("pending", count("still to go"), true),
+        property(
+            "cancelled",
+            count("not sent: the announcement was cancelled"),
+            true,
+        ),
+        property(
+            "skipped",
+            count("not sent: the chat logged out or blocked the bot meanwhile"),
+            true,
+        ),
+        property(
+            "posted_at",
+            json!({"type": "string", "format": "date-time"}),
+            true,
+        ),
+        property(
+            "cancelled_at",
+            json!({"type": "string", "format": "date-time"}),
+            false,
+        ),
+    ];
+    let mut posted = progress.clone();
+    posted.push(property(
+        "result",
+        json!({"type": "string", "enum": ["created", "unchanged"],
+               "description": "created: queued now (201); unchanged: posted before with the same words, nothing queued again (200)"}),
+        true,
+    ));
+    let mut cancelled = progress.clone();
+    cancelled.push(property(
+        "result",
+        json!({"type": "string", "enum": ["cancelled"]}),
+        true,
+    ));
+    cancelled.push(property(
+        "stopped",
+        count("deliveries this request stopped (0 when cancelled before)"),
+        true,
+    ));
+    vec![
+        (
+            "LocalityWritten",
+            object(
+                vec![
+                    property("code", json_schema(&Shape::Locality), true),
+                    property("result", written(), true),
+                ],
+                "the locality is stored",
+            ),
+        ),
+        (
+            "InstitutionWritten",
+            object(
+                vec![
+                    property("id", id.clone(), true),
+                    property("result", written(), true),
+                ],
+                "the institution is stored",
+            ),
+        ),
+        (
+            "ApplicationWritten",
+            object(
+                vec![
+                    property("number", id.clone(), true),
+                    property(
+                        "cabinet_created",
+                        json!({"type": "boolean",
+                "description": "true when this application opened the parent's cabinet"}),
+                        true,
+                    ),
+                    property("result", written(), true),
+                ],
+                "the application is stored",
+            ),
+        ),
+        (
+            "StatusRecorded",
+            object(
+                vec![
+                    property("event_id", id.clone(), true),
+                    property(
+                        "result",
+                        json!({"type": "string", "enum": ["recorded", "replayed"],
+                "description": "recorded: new, pushed to the parent (201); replayed: this event_id was recorded before, nothing changed (200)"}),
+                        true,
+                    ),
+                ],
+                "the status change is recorded",
+            ),
+        ),
+        (
+            "ReferralWritten",
+            object(
+                vec![
+                    property("number", id.clone(), true),
+                    property(
+                        "pushed",
+                        json!({"type": "boolean",
+                "description": "true when this write told the parent (an issue or a change of status)"}),
+                        true,
+                    ),
+                    property("result", written(), true),
+                ],
+                "the referral is stored",
+            ),
+        ),
+        (
+            "ChildFileWritten",
+            object(
+                vec![
+                    property(
+                        "new_clubs",
+                        json!({"type": "array", "items": id.clone(),
+                "description": "clubs the child was not enrolled in before (each pushed to the parent)"}),
+                        true,
+                    ),
+                    property("result", written(), true),
+                ],
+                "the personal file is stored",
+            ),
+        ),
+        (
+            "AttendanceRecorded",
+            object(
+                vec![
+                    property("days", count("days recorded"), true),
+                    property(
+                        "result",
+                        json!({"type": "string", "enum": ["recorded"]}),
+                        true,
+                    ),
+                ],
+                "the attendance is recorded",
+            ),
+        ),
+        (
+            "AnnouncementPosted",
+            object(posted, "the announcement and how far it has gone out"),
+        ),
+        (
+            "AnnouncementProgress",
+            object(progress, "how far the announcement has gone out"),
+        ),
+        (
+            "AnnouncementCancelled",
+            object(
+                cancelled,
+                "the announcement is cancelled: what had not gone out will not",
+            ),
+        ),
+    ]
 }
 
 fn routes() -> Vec<Route> {
@@ -26,6 +223,7 @@ fn routes() -> Vec<Route> {
             params: vec![("code", Shape::Locality, "the locality's code, e.g. almaty")],
             body: Some(schema::locality()),
             answers: upserted.clone(),
+            reply: Some("LocalityWritten"),
         },
         Route {
             method: "put",
@@ -34,6 +232,7 @@ fn routes() -> Vec<Route> {
             params: vec![("id", Shape::Id, "the portal's id of the institution")],
             body: Some(schema::institution()),
             answers: upserted.clone(),
+            reply: Some("InstitutionWritten"),
         },
         Route {
             method: "put",
@@ -42,6 +241,7 @@ fn routes() -> Vec<Route> {
             params: vec![("number", Shape::Id, "the application's number")],
             body: Some(schema::application()),
             answers: upserted.clone(),
+            reply: Some("ApplicationWritten"),
         },
         Route {
             method: "post",
@@ -53,6 +253,7 @@ fn routes() -> Vec<Route> {
                 (200, "a replay: already recorded, nothing changed"),
                 (201, "recorded and pushed"),
             ],
+            reply: Some("StatusRecorded"),
         },
         Route {
             method: "put",
@@ -61,6 +262,7 @@ fn routes() -> Vec<Route> {
             params: vec![("number", Shape::Id, "the referral's number")],
             body: Some(schema::referral()),
             answers: upserted.clone(),
+            reply: Some("ReferralWritten"),
         },
         Route {
             method: "put",
@@ -73,6 +275,7 @@ fn routes() -> Vec<Route> {
             )],
             body: Some(schema::child_file()),
             answers: upserted,
+            reply: Some("ChildFileWritten"),
         },
         Route {
             method: "post",
@@ -81,6 +284,7 @@ fn routes() -> Vec<Route> {
             params: vec![("iin", Shape::Iin, "the child's IIN")],
             body: Some(schema::attendance()),
             answers: vec![(200, "recorded")],
+            reply: Some("AttendanceRecorded"),
         },
         Route {
             method: "delete",
@@ -95,6 +299,44 @@ fn routes() -> Vec<Route> {
                 (204, "closed"),
                 (404, "there is no such cabinet (or it was closed before)"),
             ],
+            reply: None,
+        },
+        Route {
+            method: "put",
+            path: "/api/v1/announcements/{id}",
+            summary: "Post an announcement to a group of parents: queued for every logged-in chat of the audience now, sent after the parents' own pushes. Once per id: a retry queues nothing; other words under the same id are refused (409)",
+            params: vec![("id", Shape::Id, "the portal's id of the announcement")],
+            body: Some(schema::announcement()),
+            answers: vec![
+                (
+                    200,
+                    "posted before with the same words: nothing queued again",
+                ),
+                (201, "queued"),
+                (
+                    409,
+                    "posted before with other words; an announcement is not edited",
+                ),
+            ],
+            reply: Some("AnnouncementPosted"),
+        },
+        Route {
+            method: "get",
+            path: "/api/v1/announcements/{id}",
+            summary: "How far an announcement has gone out",
+            params: vec![("id", Shape::Id, "the announcement's id")],
+            body: None,
+            answers: vec![(200, "its progress")],
+            reply: Some("AnnouncementProgress"),
+        },
+        Route {
+            method: "delete",
+            path: "/api/v1/announcements/{id}",
+            summary: "Cancel what of an announcement has not gone out (a send in progress completes)",
+            params: vec![("id", Shape::Id, "the announcement's id")],
+            body: None,
+            answers: vec![(200, "cancelled")],
+            reply: Some("AnnouncementCancelled"),
         },
     ]
 }
@@ -159,8 +401,16 @@ pub fn document() -> Value {
         let mut responses = Map::new();
         for (status, about) in &route.answers {
             let mut answer = json!({"description": about});
-            if *status != 204 && *status != 404 {
-                answer["content"] = json!({"application/json": {"schema": {"type": "object"}}});
+            match (status, route.reply) {
+                (200..=299, Some(reply)) if *status != 204 => {
+                    answer["content"] = json!({"application/json": {"schema":
+                        {"$ref": format!("#/components/schemas/{reply}")}}});
+                }
+                (400..=599, _) => {
+                    answer["content"] = json!({"application/problem+json": {"schema":
+                        {"$ref": "#/components/schemas/Problem"}}});
+                }
+                _ => {}
             }
             responses.insert(status.to_string(), answer);
         }
@@ -170,6 +420,7 @@ pub fn document() -> Value {
                 404 => {
                     route.path.contains("/status")
                         || route.path.contains("/children/")
+                        || route.path.contains("/announcements/")
                         || route.method == "delete"
                 }
                 _ => true,
@@ -191,21 +442,15 @@ pub fn document() -> Value {
             .expect("a path item is an object")
             .insert(route.method.to_owned(), operation);
     }
-    paths.insert(
-        "/healthz".into(),
-        json!({"get": {"summary": "200 when the database answers, 503 when not", "security": [],
-            "responses": {"200": {"description": "healthy"}, "503": {"description": "the database does not answer"}}}}),
-    );
-    paths.insert(
-        "/metrics".into(),
-        json!({"get": {"summary": "Prometheus text format", "security": [],
-            "responses": {"200": {"description": "the metrics", "content": {"text/plain": {}}}}}}),
-    );
+    for (name, reply) in replies() {
+        schemas.insert(name.into(), reply);
+    }
     schemas.insert("Problem".into(), json!({
         "type": "object",
         "description": "RFC 9457 problem details",
         "properties": {
-            "type": {"type": "string", "format": "uri"},
+            "type": {"type": "string", "format": "uri-reference",
+                "description": "relative to the API: /api/v1/problems/<kind>, each kind listed in the answers"},
             "title": {"type": "string"},
             "status": {"type": "integer"},
             "detail": {"type": "string"},

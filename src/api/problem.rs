@@ -30,7 +30,7 @@ pub struct Problem {
 }
 
 /// Where problem types are documented (the OpenAPI document describes each).
-pub const TYPE_BASE: &str = "https://kabinet.edu.kz/problems/";
+pub const TYPE_BASE: &str = "/api/v1/problems/";
 
 impl Problem {
     pub fn new(

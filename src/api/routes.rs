@@ -9,9 +9,8 @@ use serde_json::{Value, json};
 
 use super::ApiState;
 use super::problem::Problem;
-use crate::domain::{Iin, LocalityCode};
 use crate::ingest::{self, Invalid};
-use crate::storage::{StatusChangeOutcome, StorageError, Written};
+use crate::storage::{Posted, Reference, StatusChangeOutcome, StorageError, Written};
 
 type Answer = Result<Response, Problem>;
 
@@ -42,6 +41,57 @@ fn both<A, B>(a: Result<A, Invalid>, b: Result<B, Invalid>) -> Result<(A, B), Pr
             }
             Err(Problem::invalid(Invalid(fields)))
         }
+    }
+}
+
+/// The references a body makes at `field` (a dotted path; a string, or an array of
+/// strings there), with the path of each. What is not a string is the parser's to name.
+fn named(body: &Value, field: &str, kind: Reference) -> Vec<(String, Reference, String)> {
+    let mut at = body;
+    for part in field.split('.') {
+        at = &at[part];
+    }
+    match at {
+        Value::String(id) => vec![(field.to_owned(), kind, id.clone())],
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| {
+                Some((format!("{field}[{i}]"), kind, item.as_str()?.to_owned()))
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The parsed record, or every bad field of the request at once: what the parser found and
+/// each reference to a record Kabinet does not have (a portal fixing one field at a time
+/// would otherwise learn of an unknown institution only after the rest).
+async fn checked<T>(
+    state: &ApiState,
+    parsed: Result<T, Invalid>,
+    references: Vec<(String, Reference, String)>,
+) -> Result<T, Problem> {
+    let missing = state
+        .storage
+        .missing_references(&references)
+        .await
+        .map_err(Problem::storage)?;
+    let (value, mut fields) = match parsed {
+        Ok(value) => (Some(value), Vec::new()),
+        Err(Invalid(fields)) => (None, fields),
+    };
+    for field in missing {
+        if !fields.iter().any(|f| f.field == field) {
+            fields.push(ingest::FieldError {
+                field,
+                problem: "names a record that does not exist; send it first".into(),
+            });
+        }
+    }
+    match value {
+        Some(value) if fields.is_empty() => Ok(value),
+        _ => Err(Problem::invalid(Invalid(fields))),
     }
 }
 
@@ -76,7 +126,13 @@ pub async fn put_institution(
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
     let body = json_body(&state, body)?;
-    let i = ingest::parse_institution(&id, &body, "").map_err(Problem::invalid)?;
+    let references = named(&body, "locality", Reference::Locality);
+    let i = checked(
+        &state,
+        ingest::parse_institution(&id, &body, ""),
+        references,
+    )
+    .await?;
     let w = state
         .storage
         .upsert_institution(&i, crate::clock::now())
@@ -91,7 +147,14 @@ pub async fn put_application(
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
     let body = json_body(&state, body)?;
-    let a = ingest::parse_application(&number, &body, "").map_err(Problem::invalid)?;
+    let mut references = named(&body, "locality", Reference::Locality);
+    references.extend(named(&body, "institutions", Reference::Institution));
+    let a = checked(
+        &state,
+        ingest::parse_application(&number, &body, ""),
+        references,
+    )
+    .await?;
     let w = state
         .storage
         .upsert_application(&a, crate::clock::now())
@@ -109,8 +172,7 @@ pub async fn post_status(
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
     let body = json_body(&state, body)?;
-    let number =
-        crate::domain::PortalId::parse(&number).map_err(|e| Invalid::one("number", e.to_string()));
+    let number = ingest::portal_id(&number).map_err(|e| Invalid::one("number", e));
     let (number, change) = both(number, ingest::parse_status_change(&body, ""))?;
     let outcome = state
         .storage
@@ -145,7 +207,14 @@ pub async fn put_referral(
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
     let body = json_body(&state, body)?;
-    let r = ingest::parse_referral(&number, &body, "").map_err(Problem::invalid)?;
+    let mut references = named(&body, "application", Reference::Application);
+    references.extend(named(&body, "institution", Reference::Institution));
+    let r = checked(
+        &state,
+        ingest::parse_referral(&number, &body, ""),
+        references,
+    )
+    .await?;
     let w = state
         .storage
         .upsert_referral(&r, crate::clock::now())
@@ -177,7 +246,13 @@ pub async fn put_child_file(
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
     let body = json_body(&state, body)?;
-    let f = ingest::parse_child_file(&iin, &body, "").map_err(Problem::invalid)?;
+    let references = named(&body, "institution", Reference::Institution);
+    let f = checked(
+        &state,
+        ingest::parse_child_file(&iin, &body, ""),
+        references,
+    )
+    .await?;
     let w = state
         .storage
         .upsert_child_file(&f, crate::clock::now())
@@ -212,9 +287,8 @@ pub async fn delete_parent(
     State(state): State<ApiState>,
     Path((locality, iin)): Path<(String, String)>,
 ) -> Answer {
-    let locality =
-        LocalityCode::parse(&locality).map_err(|e| Invalid::one("locality", e.to_string()));
-    let iin = Iin::parse(&iin).map_err(|e| Invalid::one("iin", e.to_string()));
+    let locality = ingest::locality_code(&locality).map_err(|e| Invalid::one("locality", e));
+    let iin = ingest::iin(&iin).map_err(|e| Invalid::one("iin", e));
     let (locality, iin) = both(locality, iin)?;
     let deleted = state
         .storage
@@ -229,38 +303,118 @@ pub async fn delete_parent(
     }
 }
 
+pub async fn put_announcement(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer {
+    let body = json_body(&state, body)?;
+    let mut references = named(&body, "audience.locality", Reference::Locality);
+    references.extend(named(
+        &body,
+        "audience.institutions",
+        Reference::Institution,
+    ));
+    let post = checked(
+        &state,
+        ingest::parse_announcement(&id, &body, ""),
+        references,
+    )
+    .await?;
+    let now = crate::clock::now();
+    let posted = state
+        .storage
+        .post_announcement(&post, now)
+        .await
+        .map_err(Problem::storage)?;
+    let status = match posted {
+        Posted::Created { recipients } => {
+            tracing::info!(
+                announcement = post.id.as_str(),
+                recipients,
+                "announcement queued"
+            );
+            state.sender.wake();
+            StatusCode::CREATED
+        }
+        Posted::Unchanged => StatusCode::OK,
+        Posted::Differs => {
+            return Err(Problem::new(
+                StatusCode::CONFLICT,
+                "announcement-differs",
+                "This announcement was posted with other words",
+                format!(
+                    "announcement {} was posted with other texts, audience or silent flag; \
+                     a posted announcement is not edited: DELETE it and post a new id",
+                    post.id
+                ),
+            ));
+        }
+    };
+    let progress = state
+        .storage
+        .announcement_progress(&post.id)
+        .await
+        .map_err(Problem::storage)?;
+    let mut body = json!(progress);
+    body["result"] = json!(if status == StatusCode::CREATED {
+        "created"
+    } else {
+        "unchanged"
+    });
+    Ok((status, axum::Json(body)).into_response())
+}
+
+fn announcement_id(id: &str) -> Result<crate::domain::PortalId, Problem> {
+    ingest::portal_id(id).map_err(|e| Problem::invalid(Invalid::one("id", e)))
+}
+
+fn unknown_announcement(e: StorageError) -> Problem {
+    match e {
+        StorageError::NotFound => Problem::not_found("there is no announcement with this id"),
+        other => Problem::storage(other),
+    }
+}
+
+pub async fn get_announcement(State(state): State<ApiState>, Path(id): Path<String>) -> Answer {
+    let id = announcement_id(&id)?;
+    let progress = state
+        .storage
+        .announcement_progress(&id)
+        .await
+        .map_err(unknown_announcement)?;
+    Ok((StatusCode::OK, axum::Json(json!(progress))).into_response())
+}
+
+pub async fn delete_announcement(State(state): State<ApiState>, Path(id): Path<String>) -> Answer {
+    let id = announcement_id(&id)?;
+    let stopped = state
+        .storage
+        .cancel_announcement(&id, crate::clock::now())
+        .await
+        .map_err(unknown_announcement)?;
+    tracing::info!(
+        announcement = id.as_str(),
+        stopped,
+        "announcement cancelled"
+    );
+    let progress = state
+        .storage
+        .announcement_progress(&id)
+        .await
+        .map_err(unknown_announcement)?;
+    let mut body = json!(progress);
+    body["result"] = json!("cancelled");
+    body["stopped"] = json!(stopped);
+    Ok((StatusCode::OK, axum::Json(body)).into_response())
+}
+
 pub async fn openapi(State(state): State<ApiState>) -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
         state.openapi.as_str().to_owned(),
     )
         .into_response()
-}
-
-pub async fn healthz(State(state): State<ApiState>) -> Answer {
-    match state.storage.ping().await {
-        Ok(()) => Ok((StatusCode::OK, axum::Json(json!({"status": "ok"}))).into_response()),
-        Err(e) => Err(Problem::storage(StorageError::Database(match e {
-            StorageError::Database(db) => db,
-            other => sqlx::Error::Protocol(other.log_safe()),
-        }))),
-    }
-}
-
-pub async fn metrics(State(state): State<ApiState>) -> Answer {
-    let outbox = state
-        .storage
-        .outbox_stats()
-        .await
-        .map_err(Problem::storage)?;
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        state.metrics.render(&outbox, crate::clock::now()),
-    )
-        .into_response())
 }
 
 pub async fn no_route() -> Problem {

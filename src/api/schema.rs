@@ -10,8 +10,8 @@ use crate::domain::{
     Privilege, ReferralStatus,
 };
 use crate::ingest::{
-    ADDRESS_MAX, COMMENT_MAX, GROUP_MAX, MAX_ATTENDANCE_RECORDS, MAX_PREFERENCES, NAME_MAX,
-    NOTE_MAX,
+    ADDRESS_MAX, ANNOUNCEMENT_MAX, COMMENT_MAX, GROUP_MAX, MAX_ATTENDANCE_RECORDS,
+    MAX_AUDIENCE_INSTITUTIONS, MAX_PREFERENCES, NAME_MAX, NOTE_MAX,
 };
 
 /// The shape of one value.
@@ -39,6 +39,7 @@ pub enum Shape {
     Int {
         min: i64,
     },
+    Bool,
     Object(Vec<Field>),
     Array {
         item: Box<Shape>,
@@ -313,6 +314,61 @@ pub fn attendance() -> Body {
     }
 }
 
+pub fn announcement() -> Body {
+    Body {
+        name: "Announcement",
+        fields: vec![
+            req(
+                "text_kk",
+                text(ANNOUNCEMENT_MAX),
+                "the words in Kazakh, plain text (line breaks kept)",
+            ),
+            req("text_ru", text(ANNOUNCEMENT_MAX), "the words in Russian"),
+            req(
+                "audience",
+                Shape::Object(vec![
+                    opt(
+                        "locality",
+                        Shape::Locality,
+                        "parents whose cabinet is in this locality",
+                    ),
+                    opt(
+                        "institutions",
+                        Shape::Array {
+                            item: Box::new(Shape::Id),
+                            min: 0,
+                            max: Some(MAX_AUDIENCE_INSTITUTIONS),
+                        },
+                        "parents whose application lists one of these, or whose child holds a referral to one or attends one",
+                    ),
+                    opt(
+                        "application_kind",
+                        names(ApplicationKind::ALL, ApplicationKind::as_str),
+                        "parents with an application of this kind",
+                    ),
+                    opt(
+                        "application_status",
+                        names(ApplicationStatus::ALL, ApplicationStatus::as_str),
+                        "parents with an application in this status (the same application as application_kind, when both are given)",
+                    ),
+                ]),
+                "who gets it: every criterion given must hold, and at least one is given; only logged-in chats receive it, each once, in its language; other keys are refused",
+            ),
+            opt(
+                "silent",
+                Shape::Bool,
+                "true: arrives without a sound at any hour (otherwise only from 22:00 to 08:00)",
+            ),
+        ],
+        example: json!({
+            "text_kk": "Ертең аяз −35 °C: 1–5 сынып оқушылары үшін актіленген күн, сабақ қашықтан өтеді.",
+            "text_ru": "Завтра мороз −35 °C: для учащихся 1–5 классов актированный день, занятия пройдут дистанционно.",
+            "audience": {"locality": "astana", "institutions": ["ast-sch-65"]},
+            "silent": false
+        }),
+    }
+}
+
 /// The JSON Schema of a shape.
 pub fn json_schema(shape: &Shape) -> Value {
     match shape {
@@ -344,6 +400,7 @@ pub fn json_schema(shape: &Shape) -> Value {
         }
         Shape::Enum(values) => json!({"type": "string", "enum": values}),
         Shape::Int { min } => json!({"type": "integer", "minimum": min}),
+        Shape::Bool => json!({"type": "boolean"}),
         Shape::Object(fields) => object_schema(fields),
         Shape::Array { item, min, max } => {
             let mut s = json!({"type": "array", "items": json_schema(item), "minItems": min});
@@ -389,6 +446,7 @@ mod tests {
             "Referral" => ingest::parse_referral("ALM-R-1", value, "").map(drop),
             "ChildFile" => ingest::parse_child_file("230415500016", value, "").map(drop),
             "Attendance" => ingest::parse_attendance("230415500016", value, "").map(drop),
+            "Announcement" => ingest::parse_announcement("frost-1", value, "").map(drop),
             other => panic!("no parser for {other}"),
         }
     }
@@ -514,6 +572,50 @@ mod tests {
         }
         for (_, _, body) in crate::api::openapi::bodies() {
             check(&body.example, &body.fields, "");
+        }
+    }
+
+    #[test]
+    fn what_a_pattern_refuses_the_parser_refuses_too() {
+        let pattern = |shape: &Shape| {
+            let p = json_schema(shape)["pattern"].as_str().unwrap().to_owned();
+            regex::Regex::new(&p).unwrap()
+        };
+        let samples = [
+            "061211600012",
+            " 061211600012",
+            "0612 1160 0012",
+            "061211-600012",
+            "almaty",
+            "Almaty",
+            "almaty ",
+            "ALM-2026-000137",
+            "ALM 2026",
+            " ALM-1",
+            "alm.ds_12",
+            "",
+            "алматы",
+            "12345678901",
+            "0612116000123",
+        ];
+        type Parses = fn(&str) -> bool;
+        let checks: [(&str, Shape, Parses); 3] = [
+            ("iin", Shape::Iin, |s| ingest::iin(s).is_ok()),
+            ("id", Shape::Id, |s| ingest::portal_id(s).is_ok()),
+            ("locality", Shape::Locality, |s| {
+                ingest::locality_code(s).is_ok()
+            }),
+        ];
+        for (name, shape, parses) in checks {
+            let pattern = pattern(&shape);
+            for sample in samples {
+                if parses(sample) {
+                    assert!(
+                        pattern.is_match(sample),
+                        "{name}: {sample:?} is taken but the document's pattern refuses it"
+                    );
+                }
+            }
         }
     }
 }

@@ -14,7 +14,7 @@ use super::views::Screen;
 use super::{BotError, ChatCtx, Deps, HandlerResult, KBot, login};
 use crate::domain::{Language, LocalityCode};
 use crate::i18n::Html;
-use crate::messages::Callback;
+use crate::messages::{Callback, Section};
 
 /// The commands of SPEC §1.9. Their descriptions come from the locales.
 #[derive(BotCommands, Clone, Debug, PartialEq)]
@@ -262,10 +262,14 @@ async fn handle_callback(bot: &KBot, query: &CallbackQuery, deps: &Deps) -> Hand
     let callback = query.data.as_deref().and_then(Callback::decode);
     let on_screen =
         ctx.is_screen(pressed) && !matches!(message, MaybeInaccessibleMessage::Inaccessible(_));
-    // A push's button is pressed on the push, not on the chat's screen: the card opens
-    // below it and the push stays as it was. Still re-authorised, like every press.
+    // A push's button is pressed on the push, not on the chat's screen: the card (an
+    // announcement's: the feed) opens below it and the push stays as it was. Still
+    // re-authorised, like every press.
     let from_push = !on_screen
-        && matches!(callback, Some(Callback::OpenEvent(_)))
+        && matches!(
+            callback,
+            Some(Callback::OpenEvent(_) | Callback::Section(Section::Feed))
+        )
         && ctx.dialogue.state.in_cabinet();
     let outcome = match callback.clone() {
         Some(cb) if on_screen || from_push => routes::press(deps, &mut ctx, cb).await?,

@@ -20,6 +20,7 @@ use teloxide::types::Update;
 use tokio::sync::{Notify, Semaphore, oneshot};
 
 use super::BotError;
+use crate::metrics::Metrics;
 use crate::storage::Storage;
 
 /// How an update taken from a webhook ended: what Telegram is answered.
@@ -68,6 +69,8 @@ pub struct Lanes {
     /// Updates taken and not yet handled, and a bell for when that falls to zero.
     in_hand: Mutex<usize>,
     idle: Notify,
+    /// Where each update's handling time goes.
+    metrics: Option<Arc<Metrics>>,
 }
 
 /// One chat's updates waiting, and whether some were dropped since it was last empty.
@@ -114,7 +117,18 @@ impl Lanes {
             turns,
             in_hand: Mutex::new(0),
             idle: Notify::new(),
+            metrics: None,
         })
+    }
+
+    /// The same lanes, recording each update's handling time in `metrics`. Called as the
+    /// lanes are made, before anyone else holds them.
+    pub fn timed(mut self: Arc<Self>, metrics: Arc<Metrics>) -> Arc<Self> {
+        match Arc::get_mut(&mut self) {
+            Some(lanes) => lanes.metrics = Some(metrics),
+            None => tracing::warn!("lanes already shared: their handling time is not recorded"),
+        }
+        self
     }
 
     /// Takes an update: handled at once if its chat has nothing in hand, after the chat's
@@ -199,6 +213,7 @@ impl Lanes {
             .await
             .expect("the semaphore is never closed");
         let Taken { update, reply } = taken;
+        let started = std::time::Instant::now();
         let outcome = match (&self.turns, lane) {
             (Some(storage), Some(chat)) => Box::pin(self.in_turn(storage, chat, update)).await,
             _ => {
@@ -206,6 +221,9 @@ impl Lanes {
                 Outcome::Done(None)
             }
         };
+        if let Some(metrics) = &self.metrics {
+            metrics.update_took(started.elapsed());
+        }
         if let Some(reply) = reply {
             let _ = reply.send(outcome);
         }

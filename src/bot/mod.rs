@@ -201,14 +201,16 @@ fn lanes(bot: KBot, deps: Deps, me: Me, turns: Option<u32>) -> Arc<lanes::Lanes>
         })
     };
     let storage = deps.storage.clone();
+    let metrics = deps.metrics.clone();
     let deps = dptree::deps![bot, deps, me];
-    match turns {
+    let lanes = match turns {
         Some(n) => {
             let storage = storage.with_turn_connections(n);
             lanes::Lanes::with_turns(schema(), deps, overflow, storage)
         }
         None => lanes::Lanes::new(schema(), deps, overflow),
-    }
+    };
+    lanes.timed(metrics)
 }
 
 /// Starts the bot with long polling; `poll_timeout` is how long one getUpdates waits
@@ -222,9 +224,10 @@ pub async fn start_polling(
     let Telegram { bot, api, .. } = telegram;
     // Long polling and a webhook exclude each other.
     bot.delete_webhook().await?;
+    let metrics = deps.metrics.clone();
     let lanes = lanes(bot, deps, me, None);
     let (stop, stopping) = watch::channel(false);
-    let task = tokio::spawn(polling::poll(api, lanes, stopping, poll_timeout));
+    let task = tokio::spawn(polling::poll(api, lanes, stopping, poll_timeout, metrics));
     Ok(RunningBot {
         stop,
         task,

@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::lanes::Lanes;
+use crate::metrics::Metrics;
 use crate::telegram::{BotApi, CallError};
 
 /// The updates Kabinet asks for: `my_chat_member` tells when a parent blocks the bot.
@@ -29,7 +30,10 @@ pub async fn poll(
     lanes: Arc<Lanes>,
     mut stopping: watch::Receiver<bool>,
     timeout: Duration,
+    metrics: Arc<Metrics>,
 ) {
+    // Counted from the start: a first poll that never succeeds shows as stale.
+    metrics.polled(crate::clock::now());
     let mut offset: Option<i64> = None;
     let mut failures = 0u32;
     while !*stopping.borrow() {
@@ -39,6 +43,7 @@ pub async fn poll(
         };
         let error = match polled {
             Ok(polled) => {
+                metrics.polled(crate::clock::now());
                 failures = 0;
                 offset = polled.next_offset.or(offset);
                 for update in polled.updates {

@@ -275,6 +275,9 @@ keys! {
         "REFERRAL_REMINDER_HOURS" = "24", n(1, 24 * 30), None, "how long before a referral expires the parent is reminded";
         "RETENTION_DAYS" = "90", n(1, 3650), None, "sent or failed deliveries, used codes, ended sessions and old rate-limit rows are deleted after this many days";
     ]
+    "Monitoring": [
+        "ADMIN_LISTEN" = "127.0.0.1:9090", Kind::Address, None, "address of /healthz and /metrics, served whether or not the API is on; no token, so keep it on a private network";
+    ]
     "Logs": [
         "LOG_FORMAT" = "pretty", Kind::Choice(&["pretty", "json"]), None, "pretty or json; RUST_LOG filters (e.g. info,kabinet=debug)";
     ]
@@ -300,4 +303,98 @@ pub fn env_example() -> String {
         ));
     }
     out
+}
+
+/// Keys of other programs that a `.env` may well hold beside Kabinet's.
+const OTHERS: &[&str] = &["RUST_LOG", "RUST_BACKTRACE", "NO_COLOR", "TZ"];
+
+/// A key in `.env` that Kabinet does not read, with the known key it most likely meant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnknownKey {
+    pub name: String,
+    pub nearest: Option<&'static str>,
+}
+
+impl std::fmt::Display for UnknownKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} in .env is not a key Kabinet knows", self.name)?;
+        match self.nearest {
+            Some(nearest) => write!(f, "; did you mean {nearest}?"),
+            None => write!(f, "; it is ignored (see .env.example)"),
+        }
+    }
+}
+
+/// The keys of a `.env` file's text that Kabinet does not know (a misspelt `BOT_TOKN`
+/// would otherwise pass silently, and the bot start with no token).
+pub fn unknown_keys<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<UnknownKey> {
+    names
+        .into_iter()
+        .filter(|name| !KEYS.iter().any(|k| k.name == *name) && !OTHERS.contains(name))
+        .map(|name| UnknownKey {
+            name: name.to_owned(),
+            nearest: nearest_key(name),
+        })
+        .collect()
+}
+
+/// The known key closest to `name` by edit distance, if it is close enough to be a slip
+/// (a third of the name's length at most).
+fn nearest_key(name: &str) -> Option<&'static str> {
+    let upper = name.to_ascii_uppercase();
+    KEYS.iter()
+        .map(|k| (edit_distance(&upper, k.name), k.name))
+        .filter(|(d, k)| *d <= (k.len() / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// Levenshtein distance between two ASCII-ish strings.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod unknown_key_tests {
+    use super::*;
+
+    #[test]
+    fn a_misspelt_key_is_named_with_the_one_meant() {
+        let found = unknown_keys(["BOT_TOKN", "API_TOKEN", "RUST_LOG", "database_url", "FOO"]);
+        assert_eq!(
+            found,
+            vec![
+                UnknownKey {
+                    name: "BOT_TOKN".into(),
+                    nearest: Some("BOT_TOKEN")
+                },
+                UnknownKey {
+                    name: "database_url".into(),
+                    nearest: Some("DATABASE_URL")
+                },
+                UnknownKey {
+                    name: "FOO".into(),
+                    nearest: None
+                },
+            ]
+        );
+        assert_eq!(
+            found[0].to_string(),
+            "BOT_TOKN in .env is not a key Kabinet knows; did you mean BOT_TOKEN?"
+        );
+        assert_eq!(nearest_key("WEBHOOK_SECERT"), Some("WEBHOOK_SECRET"));
+    }
 }

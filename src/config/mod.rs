@@ -8,7 +8,7 @@
 mod keys;
 
 use keys::Value;
-pub use keys::{KEYS, Key, Kind, env_example};
+pub use keys::{KEYS, Key, Kind, UnknownKey, env_example, unknown_keys};
 
 use std::collections::HashMap;
 use std::fmt;
@@ -182,6 +182,8 @@ pub struct Config {
     pub default_language: Language,
     pub timezone: Tz,
     pub api_listen: SocketAddr,
+    /// `/healthz` and `/metrics`, always served.
+    pub admin_listen: SocketAddr,
     pub api_token: Option<Secret>,
     pub api_max_body_bytes: usize,
     pub webhook: Option<WebhookConfig>,
@@ -407,6 +409,16 @@ impl Config {
         Self::from_vars(&std::env::vars().collect())
     }
 
+    /// The keys of `.env` in the working directory that Kabinet does not know (none when
+    /// there is no `.env`). `check-config` and `run` warn of each.
+    pub fn unknown_env_file_keys() -> Vec<UnknownKey> {
+        let Ok(entries) = dotenvy::from_path_iter(".env") else {
+            return Vec::new();
+        };
+        let names: Vec<String> = entries.filter_map(|e| e.ok().map(|(k, _)| k)).collect();
+        unknown_keys(names.iter().map(String::as_str))
+    }
+
     /// Builds the configuration from a map of variables; the pure half of [`Config::load`].
     pub fn from_vars(vars: &HashMap<String, String>) -> Result<Config, ConfigErrors> {
         let mut v = Values::read(vars);
@@ -450,6 +462,7 @@ impl Config {
             default_language,
             timezone,
             api_listen: v.address("API_LISTEN"),
+            admin_listen: v.address("ADMIN_LISTEN"),
             api_token: v.secret("API_TOKEN"),
             api_max_body_bytes: v.number("API_MAX_BODY_BYTES") as usize,
             webhook,

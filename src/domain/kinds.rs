@@ -169,6 +169,7 @@ vocabulary!(
         ReferralRevoked = "referral_revoked",
         ReferralExpiresSoon = "referral_expires_soon",
         ClubEnrolled = "club_enrolled",
+        Announcement = "announcement",
     }
 );
 

@@ -248,6 +248,45 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// An optional `true` or `false`.
+    pub fn optional_bool(&self, name: &str, errors: &mut Errors) -> Option<Option<bool>> {
+        self.object?;
+        match self.get(name) {
+            None => Some(None),
+            Some(Value::Bool(b)) => Some(Some(*b)),
+            Some(_) => {
+                errors.push(self.path_of(name), "must be true or false");
+                None
+            }
+        }
+    }
+
+    /// Names every key of the object that is not one of `known`: where a misspelt key would
+    /// silently change what a request means (an audience grown to a whole city).
+    pub fn refuse_unknown(&self, known: &[&str], errors: &mut Errors) {
+        for key in self.object.into_iter().flat_map(|o| o.keys()) {
+            if !known.contains(&key.as_str()) {
+                errors.push(
+                    self.path_of(key),
+                    format!("is not a known field; known: {}", known.join(", ")),
+                );
+            }
+        }
+    }
+
+    /// An optional array, with the path of each item.
+    pub fn optional_array(
+        &self,
+        name: &str,
+        errors: &mut Errors,
+    ) -> Option<Option<Vec<(String, &'a Value)>>> {
+        self.object?;
+        match self.get(name) {
+            None => Some(None),
+            Some(_) => self.array(name, errors).map(Some),
+        }
+    }
+
     /// A nested object.
     pub fn object(&self, name: &str, errors: &mut Errors) -> Option<Fields<'a>> {
         self.object?;

@@ -14,8 +14,9 @@ use crate::domain::{
     LocalityCode, Phone, PortalId, Privilege, ReferralStatus,
 };
 use crate::storage::{
-    ApplicationUpsert, AttendanceRecord, ChildData, ChildFileUpsert, ClubUpsert, InstitutionUpsert,
-    LocalityUpsert, ParentData, ReferralUpsert, StatusChange, Storage, StorageError,
+    AnnouncementPost, ApplicationUpsert, AttendanceRecord, Audience, ChildData, ChildFileUpsert,
+    ClubUpsert, InstitutionUpsert, LocalityUpsert, ParentData, ReferralUpsert, StatusChange,
+    Storage, StorageError,
 };
 
 pub const NAME_MAX: usize = 300;
@@ -25,14 +26,40 @@ pub const COMMENT_MAX: usize = 1000;
 pub const NOTE_MAX: usize = 500;
 pub const MAX_PREFERENCES: usize = 10;
 pub const MAX_ATTENDANCE_RECORDS: usize = 400;
+/// An announcement's text in one language: one Telegram message with its heading.
+pub const ANNOUNCEMENT_MAX: usize = 3000;
+pub const MAX_AUDIENCE_INSTITUTIONS: usize = 200;
 
-fn locality_code(s: &str) -> Result<LocalityCode, String> {
-    LocalityCode::parse(s).map_err(|e| e.to_string())
+// The API takes ids as the OpenAPI document's patterns say, exactly: the portal is a
+// program, and a space or a capital letter it sends is a bug to learn of, not to guess past
+// (the bot is lenient with what parents type; the portal gets no such reading).
+
+/// A locality code: lower-case latin letters, digits, `_` and `-`.
+pub fn locality_code(s: &str) -> Result<LocalityCode, String> {
+    let code = LocalityCode::parse(s).map_err(|e| e.to_string())?;
+    if code.as_str() != s {
+        return Err(format!(
+            "must be written in lower case with no spaces: {:?}",
+            code.as_str()
+        ));
+    }
+    Ok(code)
 }
-fn portal_id(s: &str) -> Result<PortalId, String> {
-    PortalId::parse(s).map_err(|e| e.to_string())
+
+/// A portal id: latin letters, digits, `-`, `_` and `.`, no spaces.
+pub fn portal_id(s: &str) -> Result<PortalId, String> {
+    let id = PortalId::parse(s).map_err(|e| e.to_string())?;
+    if id.as_str() != s {
+        return Err("must not begin or end with a space".into());
+    }
+    Ok(id)
 }
-fn iin(s: &str) -> Result<Iin, String> {
+
+/// An IIN: exactly 12 digits, the control digit right.
+pub fn iin(s: &str) -> Result<Iin, String> {
+    if !s.bytes().all(|b| b.is_ascii_digit()) && Iin::parse(s).is_ok() {
+        return Err("must be 12 digits with nothing between them".into());
+    }
     Iin::parse(s).map_err(|e| e.to_string())
 }
 fn vocabulary<T>(
@@ -307,6 +334,83 @@ pub fn parse_attendance(
         records
     });
     e.finish(|| Some((child_iin?, records?)))
+}
+
+pub fn parse_announcement(id: &str, body: &Value, path: &str) -> Result<AnnouncementPost, Invalid> {
+    let mut e = Errors::default();
+    let id = portal_id(id).map_err(|p| e.push("id", p)).ok();
+    let f = Fields::new(body, path, &mut e);
+    let text_kk = f.text("text_kk", ANNOUNCEMENT_MAX, &mut e);
+    let text_ru = f.text("text_ru", ANNOUNCEMENT_MAX, &mut e);
+    let silent = f.optional_bool("silent", &mut e);
+    let audience = f.object("audience", &mut e).and_then(|a| {
+        a.refuse_unknown(
+            &[
+                "locality",
+                "institutions",
+                "application_kind",
+                "application_status",
+            ],
+            &mut e,
+        );
+        let locality = a.optional("locality", &mut e, locality_code);
+        let institutions = a.optional_array("institutions", &mut e).map(|items| {
+            let items = items.unwrap_or_default();
+            if items.len() > MAX_AUDIENCE_INSTITUTIONS {
+                e.push(
+                    a.path_of("institutions"),
+                    format!("must list at most {MAX_AUDIENCE_INSTITUTIONS} institutions"),
+                );
+            }
+            let mut ids = Vec::new();
+            for (item_path, item) in items {
+                match item.as_str().map(portal_id) {
+                    Some(Ok(id)) if ids.contains(&id) => e.push(item_path, "is listed twice"),
+                    Some(Ok(id)) => ids.push(id),
+                    Some(Err(p)) => e.push(item_path, p),
+                    None => e.push(item_path, "must be a string"),
+                }
+            }
+            ids
+        });
+        let kind = a.optional(
+            "application_kind",
+            &mut e,
+            vocabulary(ApplicationKind::parse),
+        );
+        let status = a.optional(
+            "application_status",
+            &mut e,
+            vocabulary(ApplicationStatus::parse),
+        );
+        let audience = Audience {
+            locality: locality?,
+            institutions: institutions?,
+            application_kind: kind?,
+            application_status: status?,
+        };
+        if audience.locality.is_none()
+            && audience.institutions.is_empty()
+            && audience.application_kind.is_none()
+            && audience.application_status.is_none()
+        {
+            e.push(
+                f.path_of("audience"),
+                "must name a locality, institutions, an application_kind or an application_status",
+            );
+            return None;
+        }
+        Some(audience)
+    });
+    e.finish(|| {
+        Some(AnnouncementPost {
+            id: id?,
+            text_kk: text_kk?,
+            text_ru: text_ru?,
+            audience: audience?,
+            silent: silent?.unwrap_or(false),
+        })
+    })
 }
 
 /// How one record of an import went.

@@ -93,6 +93,20 @@ pub(super) fn number(event: &Event) -> Option<&str> {
         .filter(|n| !n.is_empty())
 }
 
+/// An announcement's text in the parent's language (or the other, if one is missing).
+pub fn announcement_text(lang: Language, event: &Event) -> Option<&str> {
+    let (own, other) = match lang {
+        Language::Kk => (&event.announcement_kk, &event.announcement_ru),
+        Language::Ru => (&event.announcement_ru, &event.announcement_kk),
+    };
+    own.as_deref()
+        .or(other.as_deref())
+        .filter(|t| !t.is_empty())
+}
+
+/// How much of an announcement the feed shows; the push carries it whole.
+const ANNOUNCEMENT_IN_FEED: usize = 400;
+
 /// One line of the feed: what happened, to which record, and to which child.
 ///
 /// ```text
@@ -100,8 +114,13 @@ pub(super) fn number(event: &Event) -> Option<&str> {
 /// Әли · Кезекте (37-орын)
 /// ```
 pub fn event_line(loc: &Localizer, lang: Language, event: &Event) -> Html {
-    let facts = facts(loc, lang, event);
     let mut line = Html::bold(&Html::text(&loc.text(lang, event.kind.message_id())));
+    if let Some(text) = announcement_text(lang, event) {
+        line.push_markup("\n")
+            .push_text(&truncate(text, ANNOUNCEMENT_IN_FEED));
+        return line;
+    }
+    let facts = facts(loc, lang, event);
     if let Some(number) = number(event) {
         line.push_markup(" · № ").push_text(number);
     }
@@ -140,6 +159,20 @@ pub fn push_telegram(
     lang: Language,
     event: &Event,
 ) -> (Html, InlineKeyboardMarkup) {
+    if let Some(words) = announcement_text(lang, event) {
+        // The department's words, whole, and the way to the feed where they stay.
+        let mut text = Html::markup("📢 ");
+        text.push(&Html::bold(&Html::text(
+            &loc.text(lang, event.kind.message_id()),
+        )))
+        .push_markup("\n\n")
+        .push_text(words);
+        let button = InlineKeyboardButton::callback(
+            loc.text(lang, "section-feed"),
+            Callback::Section(super::callback::Section::Feed).encode(),
+        );
+        return (text, InlineKeyboardMarkup::new([[button]]));
+    }
     let mut text = Html::markup("🔔 ");
     text.push(&event_line(loc, lang, event));
     let label = event_button(loc, lang, event).unwrap_or_else(|| loc.text(lang, "push-open"));

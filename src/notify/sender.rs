@@ -25,7 +25,7 @@ use tokio::task::JoinSet;
 use crate::channels::email::{MailError, Mailer};
 use crate::channels::sms::{SmsError, SmsSender};
 use crate::config::Config;
-use crate::domain::{Channel, Phone};
+use crate::domain::{Channel, EventKind, Phone};
 use crate::i18n::Localizer;
 use crate::messages;
 use crate::metrics::Metrics;
@@ -47,6 +47,8 @@ const STOP_GRACE: Duration = Duration::from_secs(10);
 const FIRST_BACKOFF_MS: i64 = 500;
 const BACKOFF_GROWTH: f64 = 1.5;
 const BACKOFF_CAP_SECS: i64 = 600;
+/// Why an announcement's delivery was not sent: it was cancelled (the progress counts these).
+const CANCELLED: &str = "cancelled";
 /// Attempts before a delivery is given up as failed (about an hour and a half of retries).
 const MAX_ATTEMPTS: i64 = 25;
 
@@ -300,10 +302,10 @@ async fn idle(wake: &Wake, stopped: &mut watch::Receiver<bool>, at_most: Duratio
 }
 
 async fn send_and_record(deps: &SenderDeps, wake: &Wake, delivery: ClaimedDelivery) {
-    let outcome = match delivery.channel {
+    let (outcome, took) = match delivery.channel {
         Channel::Telegram => send_telegram(deps, &delivery).await,
-        Channel::Sms => send_sms(deps, &delivery).await,
-        Channel::Email => send_email(deps, &delivery).await,
+        Channel::Sms => timed(send_sms(deps, &delivery)).await,
+        Channel::Email => timed(send_email(deps, &delivery)).await,
     };
     let label = match &outcome {
         SendOutcome::Sent => "sent",
@@ -328,7 +330,17 @@ async fn send_and_record(deps: &SenderDeps, wake: &Wake, delivery: ClaimedDelive
         }
         SendOutcome::Dropped(_) => "dropped",
     };
-    deps.metrics.delivery(delivery.channel.as_str(), label);
+    deps.metrics
+        .delivery(delivery.channel.as_str(), label, took);
+    if delivery.event.kind == EventKind::Announcement {
+        deps.metrics.announcement(match &outcome {
+            SendOutcome::Sent => "sent",
+            SendOutcome::Failed(_) => "failed",
+            SendOutcome::Dropped(why) if why == CANCELLED => "cancelled",
+            SendOutcome::Dropped(_) => "skipped",
+            SendOutcome::RetryAt(..) | SendOutcome::Postponed(_) => "retried",
+        });
+    }
     if let Err(e) = deps
         .storage
         .finish_delivery(delivery.id, &outcome, crate::clock::now())
@@ -354,21 +366,44 @@ async fn send_and_record(deps: &SenderDeps, wake: &Wake, delivery: ClaimedDelive
     }
 }
 
-async fn send_telegram(deps: &SenderDeps, d: &ClaimedDelivery) -> SendOutcome {
+/// The outcome of a send and how long the send itself took.
+async fn timed(send: impl std::future::Future<Output = SendOutcome>) -> (SendOutcome, Duration) {
+    let started = std::time::Instant::now();
+    let outcome = send.await;
+    (outcome, started.elapsed())
+}
+
+/// A Telegram push; the time is the Bot API call's, the wait for a slot not counted.
+async fn send_telegram(deps: &SenderDeps, d: &ClaimedDelivery) -> (SendOutcome, Duration) {
     let Some(chat) = d.chat_id else {
-        return SendOutcome::Failed("a Telegram delivery without a chat".into());
+        return (
+            SendOutcome::Failed("a Telegram delivery without a chat".into()),
+            Duration::ZERO,
+        );
     };
+    if d.cancelled {
+        return (SendOutcome::Dropped(CANCELLED.into()), Duration::ZERO);
+    }
     if !d.chat_may_receive {
-        return SendOutcome::Dropped("the chat is no longer logged into the cabinet".into());
+        return (
+            SendOutcome::Dropped("the chat is no longer logged into the cabinet".into()),
+            Duration::ZERO,
+        );
     }
     let (text, keyboard) = messages::push_telegram(&deps.loc, d.language, &d.event);
     let message = OutgoingMessage::html(chat, text.as_str())
         .keyboard(&keyboard)
-        .silent(is_quiet_hour(crate::clock::now(), deps.config.timezone));
-    deps.pacer.push(chat).await;
+        .silent(d.silent || is_quiet_hour(crate::clock::now(), deps.config.timezone));
+    if d.event.kind == EventKind::Announcement {
+        deps.pacer.broadcast(chat).await;
+    } else {
+        deps.pacer.push(chat).await;
+    }
+    let started = std::time::Instant::now();
     let sent = deps.telegram.send_message(&message).await;
+    let took = started.elapsed();
     let now = crate::clock::now();
-    match sent {
+    let outcome = match sent {
         Ok(()) => SendOutcome::Sent,
         Err(CallError::RetryAfter(after)) => {
             deps.pacer.refused(chat, after);
@@ -399,7 +434,8 @@ async fn send_telegram(deps: &SenderDeps, d: &ClaimedDelivery) -> SendOutcome {
         }
         // No answer: it may have arrived, so the chat's turn stays spent.
         Err(error) => retry_later(d, now, error.to_string()),
-    }
+    };
+    (outcome, took)
 }
 
 async fn send_sms(deps: &SenderDeps, d: &ClaimedDelivery) -> SendOutcome {

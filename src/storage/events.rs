@@ -104,9 +104,10 @@ pub(crate) use record_event;
 
 const EVENT_SELECT: &str = "SELECT e.id, e.cabinet_id, e.kind, e.application_id, e.referral_id, e.child_iin, \
     e.details, e.occurred_at, e.read_at, a.number AS application_number, r.number AS referral_number, \
-    kid.full_name AS child_name";
+    kid.full_name AS child_name, an.text_kk AS announcement_kk, an.text_ru AS announcement_ru";
 const EVENT_FROM: &str = "FROM events e LEFT JOIN applications a ON a.id = e.application_id \
-    LEFT JOIN referrals r ON r.id = e.referral_id LEFT JOIN children kid ON kid.iin = e.child_iin";
+    LEFT JOIN referrals r ON r.id = e.referral_id LEFT JOIN children kid ON kid.iin = e.child_iin \
+    LEFT JOIN announcements an ON an.id = e.announcement_id";
 
 impl Storage {
     /// Records an event outside any other change (the referral reminder, tests).

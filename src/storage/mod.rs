@@ -7,6 +7,7 @@
 //! migrations, how a write transaction begins — lives in `sqlite.rs` and `postgres.rs`.
 //! Every time is bound from Rust (never `now()` in SQL), so tests can move the clock.
 
+mod announcements;
 mod auth;
 mod chats;
 pub(crate) mod events;
@@ -23,19 +24,22 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use crate::config::Backend;
 use crate::config::DatabaseUrl;
+pub use announcements::{AnnouncementPost, AnnouncementProgress, Audience, Posted};
 pub use auth::{CodeReservation, OtpRecord, PasswordAttempt};
 pub use chats::{ChatRecord, LiveSession, SessionEnd, SessionView};
 pub use events::NewEvent;
 pub use events::OUTBOX_CHANNEL;
 pub use models::*;
 pub use outbox::{
-    CLAIM_LEASE, ClaimedDelivery, OutboxListener, OutboxStats, SendOutcome, SenderLease,
+    CLAIM_LEASE, ClaimedDelivery, OUTBOX_COUNT_CAP, OutboxListener, OutboxStats, SendOutcome,
+    SenderLease,
 };
 pub use portal::{
     ApplicationUpsert, ApplicationWritten, AttendanceRecord, ChildData, ChildFileUpsert,
     ClubUpsert, FileWritten, InstitutionUpsert, LocalityUpsert, ParentData, ReferralUpsert,
     ReferralWritten, StatusChange, StatusChangeOutcome, Written,
 };
+pub use reads::Reference;
 pub use retention::Pruned;
 pub use turns::ChatTurn;
 

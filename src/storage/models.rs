@@ -230,6 +230,9 @@ pub struct Event {
     pub referral_number: Option<String>,
     /// The full name of the child the event concerns.
     pub child_name: Option<String>,
+    /// An announcement's texts (the department's own words, in each language).
+    pub announcement_kk: Option<String>,
+    pub announcement_ru: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]

@@ -27,6 +27,10 @@ pub struct ClaimedDelivery {
     /// Telegram: whether the chat is still logged into the event's cabinet and not blocked.
     /// A push must never reach a chat that has logged out since it was queued.
     pub chat_may_receive: bool,
+    /// An announcement posted as silent: it arrives without a sound at any hour.
+    pub silent: bool,
+    /// An announcement cancelled after this delivery was claimed: it is not sent.
+    pub cancelled: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -41,6 +45,8 @@ struct ClaimRow {
     chat_language: Option<Language>,
     cabinet_language: Language,
     live_session: Option<i64>,
+    announcement_silent: Option<bool>,
+    announcement_cancelled_at: Option<DateTime<Utc>>,
 }
 
 /// How one send went, as the outbox records it.
@@ -58,14 +64,18 @@ pub enum SendOutcome {
     Dropped(String),
 }
 
-/// The outbox as `/metrics` shows it.
+/// The outbox as `/metrics` shows it, read from the open rows alone (an index of pending
+/// deliveries), never by counting the whole history.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OutboxStats {
-    /// `(channel, state, count)`.
-    pub counts: Vec<(String, String, i64)>,
-    /// When the oldest pending delivery was queued.
-    pub oldest_pending: Option<DateTime<Utc>>,
+    /// Per class (`push`, `announcement`): deliveries waiting, counted up to
+    /// [`OUTBOX_COUNT_CAP`], and when the oldest of them was queued.
+    pub pending: Vec<(&'static str, i64, Option<DateTime<Utc>>)>,
 }
+
+/// A queue deeper than this is reported as this deep: the count stays cheap however far
+/// the outbox has fallen behind (an alert fires long before).
+pub const OUTBOX_COUNT_CAP: i64 = 100_000;
 
 /// A referral that expires soon and has not been reminded of yet.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -76,18 +86,22 @@ struct DueReminder {
     valid_until: DateTime<Utc>,
 }
 
-/// A pending delivery `d` with no earlier one to its recipient (chat, phone, address) still
-/// open — waiting for a retry, or being sent.
+/// A pending delivery `d` with no earlier one of its kind (a parent's own push, or an
+/// announcement) to its recipient (chat, phone, address) still open — waiting for a retry,
+/// or being sent. A parent's own push never waits behind an announcement queued for the
+/// same chat: the announcement may be minutes back in a city-wide queue.
 const NEXT_FOR_ITS_RECIPIENT: &str = "d.state = 'pending' \
     AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.chat_id = d.chat_id \
-        AND e.id < d.id AND e.state IN ('pending', 'sending')) \
+        AND e.id < d.id AND e.state IN ('pending', 'sending') AND e.priority = d.priority) \
     AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.address = d.address \
-        AND e.channel = d.channel AND e.id < d.id AND e.state IN ('pending', 'sending'))";
+        AND e.channel = d.channel AND e.id < d.id AND e.state IN ('pending', 'sending') \
+        AND e.priority = d.priority)";
 
 const CLAIMED_SELECT: &str = "SELECT d.id AS d_id, d.channel, d.chat_id, d.address, d.attempts, \
     e.id, e.cabinet_id, e.kind, e.application_id, e.referral_id, e.child_iin, e.details, \
     e.occurred_at, e.read_at, a.number AS application_number, r.number AS referral_number, \
-    kid.full_name AS child_name, \
+    kid.full_name AS child_name, an.text_kk AS announcement_kk, an.text_ru AS announcement_ru, \
+    an.silent AS announcement_silent, an.cancelled_at AS announcement_cancelled_at, \
     ch.language AS chat_language, c.language AS cabinet_language, s.id AS live_session \
     FROM deliveries d \
     JOIN events e ON e.id = d.event_id \
@@ -95,6 +109,7 @@ const CLAIMED_SELECT: &str = "SELECT d.id AS d_id, d.channel, d.chat_id, d.addre
     LEFT JOIN children kid ON kid.iin = e.child_iin \
     LEFT JOIN applications a ON a.id = e.application_id \
     LEFT JOIN referrals r ON r.id = e.referral_id \
+    LEFT JOIN announcements an ON an.id = e.announcement_id \
     LEFT JOIN chats ch ON ch.chat_id = d.chat_id \
     LEFT JOIN sessions s ON s.chat_id = d.chat_id AND s.cabinet_id = e.cabinet_id \
                         AND s.ended_at IS NULL AND ch.blocked_at IS NULL";
@@ -148,7 +163,7 @@ impl Storage {
     ) -> Result<Vec<ClaimedDelivery>> {
         let due = format!(
             "SELECT id FROM deliveries d WHERE {NEXT_FOR_ITS_RECIPIENT} \
-             AND d.next_attempt_at <= $1 ORDER BY d.next_attempt_at, d.id LIMIT $2"
+             AND d.next_attempt_at <= $1 ORDER BY d.priority, d.next_attempt_at, d.id LIMIT $2"
         );
         let claim = |lock: &str| {
             format!(
@@ -174,8 +189,9 @@ impl Storage {
         }
         // Ids are integers from the database: safe to write into the statement.
         let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        let sql =
-            format!("{CLAIMED_SELECT} WHERE d.id IN ({list}) ORDER BY d.next_attempt_at, d.id");
+        let sql = format!(
+            "{CLAIMED_SELECT} WHERE d.id IN ({list}) ORDER BY d.priority, d.next_attempt_at, d.id"
+        );
         let rows: Vec<ClaimRow> =
             on_pool!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await)?;
         Ok(rows
@@ -188,6 +204,8 @@ impl Storage {
                 attempts: r.attempts,
                 language: r.chat_language.unwrap_or(r.cabinet_language),
                 chat_may_receive: r.live_session.is_some(),
+                silent: r.announcement_silent.unwrap_or(false),
+                cancelled: r.announcement_cancelled_at.is_some(),
                 event: r.event,
             })
             .collect())
@@ -255,16 +273,19 @@ impl Storage {
     }
 
     pub async fn outbox_stats(&self) -> Result<OutboxStats> {
-        let counts: Vec<(String, String, i64)> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT channel, state, COUNT(*) FROM deliveries GROUP BY channel, state ORDER BY channel, state")
-            .fetch_all(pool).await)?;
-        let oldest_pending = on_pool!(self, pool => sqlx::query_scalar(
-            "SELECT MIN(created_at) FROM deliveries WHERE state = 'pending'")
-            .fetch_one(pool).await)?;
-        Ok(OutboxStats {
-            counts,
-            oldest_pending,
-        })
+        let mut pending = Vec::new();
+        for (class, priority) in [("push", 0i64), ("announcement", 1)] {
+            let count: i64 = on_pool!(self, pool => sqlx::query_scalar(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM deliveries \
+                  WHERE state = 'pending' AND priority = $1 LIMIT $2) AS open")
+                .bind(priority).bind(OUTBOX_COUNT_CAP).fetch_one(pool).await)?;
+            let oldest: Option<DateTime<Utc>> = on_pool!(self, pool => sqlx::query_scalar(
+                "SELECT created_at FROM deliveries WHERE state = 'pending' AND priority = $1 \
+                 ORDER BY created_at LIMIT 1")
+                .bind(priority).fetch_optional(pool).await)?;
+            pending.push((class, count, oldest));
+        }
+        Ok(OutboxStats { pending })
     }
 
     /// Records the "expires soon" event of every active referral that expires within

@@ -223,3 +223,39 @@ impl Storage {
             .bind(cabinet_id).bind(child_iin).bind(from).bind(to).fetch_all(pool).await)?)
     }
 }
+
+/// A record another one names by the portal's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reference {
+    Locality,
+    Institution,
+    Application,
+}
+
+impl Storage {
+    /// The fields of `references` (`(field, kind, id)`) that name a record Kabinet does not
+    /// have: checked before a write, so that one answer names every bad field of a request.
+    pub async fn missing_references(
+        &self,
+        references: &[(String, Reference, String)],
+    ) -> Result<Vec<String>> {
+        let mut missing = Vec::new();
+        for (field, kind, id) in references {
+            let sql = match kind {
+                Reference::Locality => "SELECT EXISTS (SELECT 1 FROM localities WHERE code = $1)",
+                Reference::Institution => {
+                    "SELECT EXISTS (SELECT 1 FROM institutions WHERE id = $1)"
+                }
+                Reference::Application => {
+                    "SELECT EXISTS (SELECT 1 FROM applications WHERE number = $1)"
+                }
+            };
+            let exists: bool =
+                on_pool!(self, pool => sqlx::query_scalar(sql).bind(id).fetch_one(pool).await)?;
+            if !exists {
+                missing.push(field.clone());
+            }
+        }
+        Ok(missing)
+    }
+}

@@ -52,6 +52,9 @@ struct Inner {
     state: Mutex<State>,
     /// Pushes wait for an overall slot one at a time, first come first served.
     push_turn: tokio::sync::Mutex<()>,
+    /// Announcements queue here before they queue with the pushes: at most one of them
+    /// waits among the pushes at a time.
+    broadcast_turn: tokio::sync::Mutex<()>,
     global_interval: Duration,
     private: Pace,
     group: Pace,
@@ -160,6 +163,7 @@ impl Pacer {
                 last_refusal: None,
             }),
             push_turn: tokio::sync::Mutex::new(()),
+            broadcast_turn: tokio::sync::Mutex::new(()),
             global_interval: global.interval,
             private: Pace::new(f64::from(chat_per_sec.max(1)), PRIVATE_BURST),
             group: Pace::new(GROUP_PER_SEC, GROUP_BURST),
@@ -226,6 +230,18 @@ impl Pacer {
             }
             // An answer took the slot or the chat between the two looks: wait again.
         }
+    }
+
+    /// Waits until an announcement to `chat` may go: as a push, but behind every push
+    /// waiting — a city-wide announcement holds a parent's own push up by one slot at most.
+    pub async fn broadcast(&self, chat: i64) {
+        let pace = self.pace(chat);
+        // The chat's own pace is waited for first, outside the queue, so one chat that had
+        // a push a moment ago does not hold up the announcement to everyone else.
+        let chat_free = self.lock().chat_free_at(chat, pace, Instant::now());
+        tokio::time::sleep_until(chat_free).await;
+        let _turn = self.0.broadcast_turn.lock().await;
+        self.push(chat).await;
     }
 
     /// The message to `chat` that [`Pacer::push`] let go did not reach Telegram (a 5xx

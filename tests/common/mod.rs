@@ -203,6 +203,8 @@ impl TestBot {
         // A free port: tests run side by side.
         map.entry("API_LISTEN".into())
             .or_insert_with(|| "127.0.0.1:0".into());
+        map.entry("ADMIN_LISTEN".into())
+            .or_insert_with(|| "127.0.0.1:0".into());
         // The demo's active referral must not fall due for a reminder while other tests
         // read the feed (their clock is real, the demo's dates are fixed).
         map.entry("REFERRAL_REMINDER_HOURS".into())
@@ -273,6 +275,8 @@ impl TestBot {
         map.insert("TELEGRAM_API_URL".into(), self.sim.api_url().to_string());
         map.entry("API_LISTEN".into())
             .or_insert_with(|| "127.0.0.1:0".into());
+        map.entry("ADMIN_LISTEN".into())
+            .or_insert_with(|| "127.0.0.1:0".into());
         self.config = std::sync::Arc::new(
             kabinet::config::Config::from_vars(&map).expect("test configuration"),
         );
@@ -311,6 +315,12 @@ impl TestBot {
             .as_ref()
             .and_then(|k| k.api_addr())
             .expect("the API runs (set API_TOKEN)");
+        format!("http://{addr}")
+    }
+
+    /// Where `/healthz` and `/metrics` are served.
+    pub fn admin_url(&self) -> String {
+        let addr = self.bot.as_ref().expect("running").admin_addr();
         format!("http://{addr}")
     }
 
@@ -668,4 +678,38 @@ impl Portal {
         self.post(&format!("/api/v1/applications/{number}/status"), body)
             .await
     }
+}
+
+/// Checks `text` with `promtool check metrics` (Prometheus' own linter). CI installs
+/// Prometheus; a developer's machine without it skips the check.
+pub fn promtool_accepts_metrics(text: &str) {
+    use std::io::Write;
+    let child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        assert!(
+            std::env::var_os("KABINET_REQUIRE_POSTGRES").is_none(),
+            "promtool is missing on a CI machine"
+        );
+        eprintln!("promtool is not installed: the metrics text is not checked");
+        return;
+    };
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "promtool check metrics: {said}");
+    assert_eq!(said.trim(), "", "promtool has remarks on the metrics");
 }
