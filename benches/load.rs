@@ -11,7 +11,6 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use kabinet::messages::Section;
 use kabinet::sim::{SimConfig, Simulator};
 
 #[tokio::main(flavor = "multi_thread")]
@@ -36,13 +35,7 @@ async fn main() {
     let handles = support::log_in_directly(&storage, &sim, &cabinets, 2_000_000).await;
 
     // Each parent: the menu, then round the sections and back, as fast as the bot answers.
-    let route = support::route(&[
-        Section::Applications,
-        Section::Feed,
-        Section::Referrals,
-        Section::Files,
-        Section::Settings,
-    ]);
+    let route = support::all_sections();
     eprintln!("{chats} chats pressing for {seconds} s …");
     let cpu_before = support::cpu_seconds();
     let started = Instant::now();

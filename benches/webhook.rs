@@ -16,7 +16,6 @@ mod support;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use kabinet::messages::Section;
 use kabinet::sim::{SimConfig, Simulator};
 
 const SECRET: &str = "bench-webhook-secret";
@@ -133,13 +132,7 @@ async fn main() {
     let base = format!("http://{}", replicas[0].api);
     let cabinets = support::parents(&storage, &base, "WH", chats).await;
     let handles = support::log_in_directly(&storage, &sim, &cabinets, 3_000_000).await;
-    let route = support::route(&[
-        Section::Applications,
-        Section::Feed,
-        Section::Referrals,
-        Section::Files,
-        Section::Settings,
-    ]);
+    let route = support::all_sections();
     eprintln!("{replicas_wanted} replica(s), {chats} chats pressing for {seconds} s …");
     let pids: Vec<u32> = replicas.iter().map(|r| r.child.id()).collect();
     let cpu_before: f64 = pids.iter().map(|p| cpu_of(*p)).sum();

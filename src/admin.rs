@@ -13,7 +13,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
-use tokio::net::TcpListener;
 
 use crate::metrics::Metrics;
 use crate::storage::Storage;
@@ -87,35 +86,9 @@ async fn metrics(State(state): State<AdminState>) -> Response {
 }
 
 /// The admin endpoint, running.
-pub struct RunningAdmin {
-    pub addr: SocketAddr,
-    stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl RunningAdmin {
-    pub async fn stop(self) {
-        let _ = self.stop.send(());
-        let _ = self.task.await;
-    }
-}
+pub type RunningAdmin = crate::served::Served;
 
 /// Binds `listen` (port 0 picks a free one) and serves until stopped.
 pub async fn start(listen: SocketAddr, state: AdminState) -> std::io::Result<RunningAdmin> {
-    let listener = TcpListener::bind(listen).await?;
-    let addr = listener.local_addr()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let app = router(state);
-    let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await;
-        if let Err(e) = served {
-            tracing::error!("the admin endpoint stopped: {e}");
-        }
-    });
-    tracing::info!("/healthz and /metrics are served on http://{addr}");
-    Ok(RunningAdmin { addr, stop, task })
+    crate::served::Served::start(listen, router(state), "/healthz and /metrics").await
 }

@@ -47,6 +47,7 @@ pub mod maintenance;
 pub mod messages;
 pub mod metrics;
 pub mod notify;
+pub mod served;
 pub mod sim;
 pub mod storage;
 pub mod telegram;

@@ -68,6 +68,17 @@ pub fn cpu_seconds_of(stat_file: &str) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// Every section in turn, each followed by the menu: what the benchmarks' parents press.
+pub fn all_sections() -> Arc<Vec<String>> {
+    route(&[
+        Section::Applications,
+        Section::Feed,
+        Section::Referrals,
+        Section::Files,
+        Section::Settings,
+    ])
+}
+
 /// The buttons a chat presses round and round: each section, then back to the menu.
 pub fn route(sections: &[Section]) -> Arc<Vec<String>> {
     Arc::new(

@@ -8,7 +8,6 @@ pub mod problem;
 mod routes;
 pub mod schema;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -17,7 +16,6 @@ use axum::http::header;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{delete, get, post, put};
-use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
@@ -177,38 +175,12 @@ async fn count_request(State(state): State<ApiState>, request: Request, next: Ne
 }
 
 /// The API, running.
-pub struct RunningApi {
-    pub addr: SocketAddr,
-    stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl RunningApi {
-    /// Stops taking connections and lets requests in hand finish.
-    pub async fn stop(self) {
-        let _ = self.stop.send(());
-        let _ = self.task.await;
-    }
-}
+pub type RunningApi = crate::served::Served;
 
 /// Binds `API_LISTEN` (port 0 picks a free one) and serves until stopped.
 pub async fn start(state: ApiState) -> std::io::Result<RunningApi> {
-    let listener = TcpListener::bind(state.config.api_listen).await?;
-    let addr = listener.local_addr()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let app = router(state);
-    let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await;
-        if let Err(e) = served {
-            tracing::error!("the API stopped: {e}");
-        }
-    });
-    tracing::info!("the integration API listens on http://{addr}");
-    Ok(RunningApi { addr, stop, task })
+    let listen = state.config.api_listen;
+    crate::served::Served::start(listen, router(state), "the integration API").await
 }
 
 #[cfg(test)]

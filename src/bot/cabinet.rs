@@ -6,6 +6,7 @@
 use super::pressed::Pressed;
 use super::state::State;
 use super::{BotError, ChatCtx, Deps};
+use crate::domain::EventKind;
 use crate::messages::Section;
 
 /// «Мәзір»: the menu, the way back forgotten.
@@ -78,6 +79,8 @@ pub async fn open_event(deps: &Deps, ctx: &mut ChatCtx, id: i64) -> Result<Press
                 None => return Ok(Pressed::Stale),
             }
         }
+        // An announcement has no card of its own: it stands in the feed.
+        _ if event.kind == EventKind::Announcement => State::Feed { page: 0 },
         _ => return Ok(Pressed::Stale),
     };
     ctx.dialogue.go(card);

@@ -14,7 +14,7 @@ use super::views::Screen;
 use super::{BotError, ChatCtx, Deps, HandlerResult, KBot, login};
 use crate::domain::{Language, LocalityCode};
 use crate::i18n::Html;
-use crate::messages::{Callback, Section};
+use crate::messages::Callback;
 
 /// The commands of SPEC §1.9. Their descriptions come from the locales.
 #[derive(BotCommands, Clone, Debug, PartialEq)]
@@ -266,10 +266,7 @@ async fn handle_callback(bot: &KBot, query: &CallbackQuery, deps: &Deps) -> Hand
     // announcement's: the feed) opens below it and the push stays as it was. Still
     // re-authorised, like every press.
     let from_push = !on_screen
-        && matches!(
-            callback,
-            Some(Callback::OpenEvent(_) | Callback::Section(Section::Feed))
-        )
+        && matches!(callback, Some(Callback::OpenEvent(_)))
         && ctx.dialogue.state.in_cabinet();
     let outcome = match callback.clone() {
         Some(cb) if on_screen || from_push => routes::press(deps, &mut ctx, cb).await?,

@@ -68,6 +68,20 @@ fn vocabulary<T>(
     move |s| parse(s).map_err(|e| format!("{:?} is not one of: {}", e.value, e.accepted))
 }
 
+/// The ids of an array's items (each named where it is bad or listed twice).
+fn portal_ids(items: Vec<(String, &Value)>, e: &mut Errors) -> Vec<PortalId> {
+    let mut ids = Vec::new();
+    for (item_path, item) in items {
+        match item.as_str().map(portal_id) {
+            Some(Ok(id)) if ids.contains(&id) => e.push(item_path, "is listed twice"),
+            Some(Ok(id)) => ids.push(id),
+            Some(Err(p)) => e.push(item_path, p),
+            None => e.push(item_path, "must be a string"),
+        }
+    }
+    ids
+}
+
 /// A key that travels in the URL path (`/localities/{code}`) or in the record itself.
 fn key<T>(value: &str, field: &str, parse: fn(&str) -> Result<T, String>) -> Result<T, Invalid> {
     parse(value).map_err(|p| Invalid::one(field, p))
@@ -167,16 +181,7 @@ pub fn parse_application(
             );
             return None;
         }
-        let mut ids = Vec::new();
-        for (item_path, item) in items {
-            match item.as_str().map(portal_id) {
-                Some(Ok(id)) if ids.contains(&id) => e.push(item_path, "is listed twice"),
-                Some(Ok(id)) => ids.push(id),
-                Some(Err(p)) => e.push(item_path, p),
-                None => e.push(item_path, "must be a string"),
-            }
-        }
-        Some(ids)
+        Some(portal_ids(items, &mut e))
     });
     let desired_date = f.date("desired_date", &mut e);
     let language = f.parse("language", &mut e, |s| {
@@ -362,16 +367,7 @@ pub fn parse_announcement(id: &str, body: &Value, path: &str) -> Result<Announce
                     format!("must list at most {MAX_AUDIENCE_INSTITUTIONS} institutions"),
                 );
             }
-            let mut ids = Vec::new();
-            for (item_path, item) in items {
-                match item.as_str().map(portal_id) {
-                    Some(Ok(id)) if ids.contains(&id) => e.push(item_path, "is listed twice"),
-                    Some(Ok(id)) => ids.push(id),
-                    Some(Err(p)) => e.push(item_path, p),
-                    None => e.push(item_path, "must be a string"),
-                }
-            }
-            ids
+            portal_ids(items, &mut e)
         });
         let kind = a.optional(
             "application_kind",

@@ -169,7 +169,7 @@ pub fn push_telegram(
         .push_text(words);
         let button = InlineKeyboardButton::callback(
             loc.text(lang, "section-feed"),
-            Callback::Section(super::callback::Section::Feed).encode(),
+            Callback::OpenEvent(event.id).encode(),
         );
         return (text, InlineKeyboardMarkup::new([[button]]));
     }
