@@ -20,7 +20,7 @@ ALTER TABLE events ADD CONSTRAINT events_kind_check
     CHECK (kind IN ('application_status', 'referral_issued', 'referral_used', 'referral_expired', 'referral_revoked', 'referral_expires_soon', 'club_enrolled', 'announcement'));
 
 -- 0: a parent's own push; 1: an announcement. Lower goes first.
-ALTER TABLE deliveries ADD COLUMN priority SMALLINT NOT NULL DEFAULT 0 CHECK (priority IN (0, 1));
+ALTER TABLE deliveries ADD COLUMN priority BIGINT NOT NULL DEFAULT 0 CHECK (priority IN (0, 1));
 CREATE INDEX deliveries_due_by_priority ON deliveries (priority, next_attempt_at, id) WHERE state = 'pending';
 -- The outbox's depth and oldest age for /metrics, read from the open rows alone.
 CREATE INDEX deliveries_pending_age ON deliveries (priority, created_at) WHERE state = 'pending';
