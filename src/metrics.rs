@@ -133,7 +133,10 @@ impl Metrics {
             .expect("metrics lock")
             .entry((channel.to_owned(), outcome))
             .or_default() += 1;
-        labelled(&self.send_time, channel).observe(took);
+        // A delivery dropped before any call (a logged-out chat, a cancel) took no send.
+        if !took.is_zero() {
+            labelled(&self.send_time, channel).observe(took);
+        }
     }
 
     /// An announcement's delivery finished: sent, failed, cancelled or skipped.

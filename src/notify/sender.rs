@@ -149,11 +149,16 @@ async fn run(deps: SenderDeps, wake: Wake, mut stopped: watch::Receiver<bool>) {
             }
             free = in_flight.available_permits();
             if free == 0 {
+                // Woken with every slot taken: claim as soon as one frees, not a quarter
+                // later, so the new push is not kept waiting.
                 tokio::select! {
                     permit = in_flight.clone().acquire_owned() => drop(permit),
-                    _ = stopped.changed() => {}
+                    _ = stopped.changed() => continue,
                 }
-                continue;
+                free = in_flight.available_permits();
+                if free == 0 {
+                    continue;
+                }
             }
         }
         let limit = free.min(BATCH);
