@@ -33,19 +33,7 @@ async fn pressing(
 }
 
 fn announcements_sent(sim: &Simulator) -> Vec<Instant> {
-    let mut times: Vec<Instant> = sim
-        .requests()
-        .into_iter()
-        .filter(|r| r.method.eq_ignore_ascii_case("sendMessage") && r.status == 200)
-        .filter(|r| {
-            r.params["text"]
-                .as_str()
-                .is_some_and(|t| t.starts_with("📢"))
-        })
-        .map(|r| r.at)
-        .collect();
-    times.sort();
-    times
+    sim.accepted_messages_starting("📢")
 }
 
 #[tokio::main(flavor = "multi_thread")]

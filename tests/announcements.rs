@@ -96,19 +96,7 @@ async fn wait_for_progress(portal: &Portal, id: &str, what: &str, check: impl Fn
 
 /// When each announcement Telegram accepted reached it.
 fn announcement_sends(sim: &Simulator) -> Vec<Instant> {
-    let mut times: Vec<Instant> = sim
-        .requests()
-        .into_iter()
-        .filter(|r| r.method.eq_ignore_ascii_case("sendMessage") && r.status == 200)
-        .filter(|r| {
-            r.params["text"]
-                .as_str()
-                .is_some_and(|t| t.starts_with("📢"))
-        })
-        .map(|r| r.at)
-        .collect();
-    times.sort();
-    times
+    sim.accepted_messages_starting("📢")
 }
 
 async fn a_frost_day_reaches_the_audience_in_its_language_once(t: &mut TestBot) {

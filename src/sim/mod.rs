@@ -176,6 +176,26 @@ impl Simulator {
         self.shared.lock().log.clone()
     }
 
+    /// When each message Telegram accepted whose text begins with `prefix` arrived, earliest
+    /// first. Reads the log in place: a copy of a long log would take the CPU the bot needs.
+    pub fn accepted_messages_starting(&self, prefix: &str) -> Vec<std::time::Instant> {
+        let mut times: Vec<std::time::Instant> = self
+            .shared
+            .lock()
+            .log
+            .iter()
+            .filter(|r| r.method.eq_ignore_ascii_case("sendMessage") && r.status == 200)
+            .filter(|r| {
+                r.params["text"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with(prefix))
+            })
+            .map(|r| r.at)
+            .collect();
+        times.sort();
+        times
+    }
+
     /// Every request refused for breaking a rate limit.
     pub fn violations(&self) -> Vec<Violation> {
         self.shared.lock().violations.clone()
