@@ -197,13 +197,16 @@ async fn every_screen_pressed_twice_and_forged(t: &mut TestBot) {
         &["⚙️ Баптаулар", "📱"],
     ];
     for path in paths {
-        chat.send_text("/menu");
-        // An edit from the last round's presses may still come first: wait for the menu,
-        // the newest message.
+        let asked = chat.send_text("/menu");
+        // An edit from the last round's presses may still come first (and may itself show the
+        // menu): wait for the menu sent after the command, the newest message.
         loop {
             let shown = chat.next().await.unwrap();
             let newest = chat.screen().map(|s| s.message_id);
-            if shown.text.contains(KK.menu_title) && Some(shown.message_id) == newest {
+            if shown.message_id > asked
+                && shown.text.contains(KK.menu_title)
+                && Some(shown.message_id) == newest
+            {
                 break;
             }
         }
