@@ -69,20 +69,8 @@ async fn main() {
     .await
     .unwrap();
     // In a folder of its own, so no developer's .env is read.
-    let mut kabinet = std::process::Command::new(env!("CARGO_BIN_EXE_kabinet"))
-        .arg("run")
-        .current_dir(dir.path())
-        .env_clear()
-        .env("BOT_TOKEN", kabinet::sim::TOKEN)
-        .env("TELEGRAM_API_URL", sim.api_url().to_string())
-        .env("TELEGRAM_GLOBAL_RATE", "1000")
-        .env("DATABASE_URL", &url)
-        .env("RUST_LOG", "warn")
-        // Allocator settings pass through, for experiments (MIMALLOC_PURGE_DELAY=0 …).
-        .envs(std::env::vars().filter(|(k, _)| k.starts_with("MIMALLOC_")))
-        .spawn()
-        .expect("kabinet starts");
-    let status = format!("/proc/{}/status", kabinet.id());
+    let kabinet = support::BotProcess::start(&sim, &url, dir.path(), &[("RUST_LOG", "warn")]).await;
+    let status = format!("/proc/{}/status", kabinet.pid());
     eprintln!("{active} of the logged-in chats use the bot …");
     let presses = support::route(&[Section::Applications, Section::Settings]);
     let started = std::time::Instant::now();
@@ -116,14 +104,11 @@ async fn main() {
     );
     println!(
         "  open files (connections among them): {}",
-        std::fs::read_dir(format!("/proc/{}/fd", kabinet.id()))
+        std::fs::read_dir(format!("/proc/{}/fd", kabinet.pid()))
             .map(|d| d.count())
             .unwrap_or(0)
     );
     // SIGTERM: the graceful stop.
-    let _ = std::process::Command::new("kill")
-        .arg(kabinet.id().to_string())
-        .status();
-    let stopped = kabinet.wait().expect("kabinet stops");
+    let stopped = kabinet.stop();
     println!("  stopped on SIGTERM: {stopped}");
 }

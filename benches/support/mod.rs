@@ -54,18 +54,8 @@ pub fn cpu_seconds() -> f64 {
 
 /// The same of any process (`/proc/PID/stat`).
 pub fn cpu_seconds_of(stat_file: &str) -> f64 {
-    let stat = std::fs::read_to_string(stat_file).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
+    let (user, system) = user_system(&std::fs::read_to_string(stat_file).unwrap_or_default());
+    user + system
 }
 
 /// Every section in turn, each followed by the menu: what the benchmarks' parents press.
@@ -88,6 +78,201 @@ pub fn route(sections: &[Section]) -> Arc<Vec<String>> {
             .map(|press| press.encode())
             .collect(),
     )
+}
+
+/// A running `kabinet run`, a process of its own (so its CPU and memory are its own): the
+/// real binary with nothing but the environment given here (no developer's `.env` is read).
+pub struct BotProcess {
+    child: std::process::Child,
+    /// The integration API's address.
+    pub api: std::net::SocketAddr,
+    /// Where its log goes (a file: the terminal stays for the figures).
+    pub log: std::path::PathBuf,
+}
+
+/// A port free now on 127.0.0.1 (for a child process to listen on).
+fn free_port() -> std::net::SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+}
+
+impl BotProcess {
+    /// Starts `kabinet run` against the simulator on `db_url` (migrated already), in `dir`,
+    /// and waits until its admin endpoint says it is healthy. `extra` adds environment keys.
+    pub async fn start(
+        sim: &Simulator,
+        db_url: &str,
+        dir: &std::path::Path,
+        extra: &[(&str, &str)],
+    ) -> BotProcess {
+        let (api, admin) = (free_port(), free_port());
+        let log = dir.join("kabinet.log");
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kabinet"))
+            .arg("run")
+            .current_dir(dir)
+            .env_clear()
+            .env("BOT_TOKEN", kabinet::sim::TOKEN)
+            .env("TELEGRAM_API_URL", sim.api_url().to_string())
+            // With the simulator's limits off, the bot's own throttle must not stand in.
+            .env("TELEGRAM_GLOBAL_RATE", "1000")
+            .env("DATABASE_URL", db_url)
+            .env(
+                "CODE_SECRET",
+                "bench-code-secret-0123456789abcdef-0123456789",
+            )
+            .env("API_TOKEN", TOKEN)
+            .env("API_LISTEN", api.to_string())
+            .env("ADMIN_LISTEN", admin.to_string())
+            .envs(extra.iter().copied())
+            // Allocator settings pass through, for experiments (MIMALLOC_PURGE_DELAY=0 …).
+            .envs(std::env::vars().filter(|(k, _)| k.starts_with("MIMALLOC_")))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("kabinet starts");
+        let health = format!("http://{admin}/healthz");
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = reqwest::get(&health).await
+                && r.status().is_success()
+            {
+                break;
+            }
+            let ended = child.try_wait().ok().flatten();
+            assert!(
+                ended.is_none() && std::time::Instant::now() < deadline,
+                "kabinet did not become healthy ({ended:?}); its log: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        BotProcess { child, api, log }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The API's base address.
+    pub fn api_base(&self) -> String {
+        format!("http://{}", self.api)
+    }
+
+    /// What the process has used so far.
+    pub fn usage(&self) -> Usage {
+        Usage::of_process(self.pid())
+    }
+
+    /// SIGTERM (the graceful stop), then waits for it; returns how it ended.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let _ = std::process::Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        self.child.wait().expect("kabinet stops")
+    }
+}
+
+/// CPU time (user and system) and context switches of a process, summed over its threads
+/// (a thread that has ended is no longer counted: Kabinet's threads live as long as it).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Usage {
+    pub user: f64,
+    pub system: f64,
+    pub voluntary_switches: u64,
+    pub involuntary_switches: u64,
+}
+
+impl Usage {
+    pub fn of_process(pid: u32) -> Usage {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let (user, system) = user_system(&stat);
+        let mut usage = Usage {
+            user,
+            system,
+            ..Usage::default()
+        };
+        for (_, status) in threads(pid) {
+            usage.voluntary_switches += status_number(&status, "voluntary_ctxt_switches:");
+            usage.involuntary_switches += status_number(&status, "nonvoluntary_ctxt_switches:");
+        }
+        usage
+    }
+
+    pub fn since(self, before: Usage) -> Usage {
+        Usage {
+            user: self.user - before.user,
+            system: self.system - before.system,
+            voluntary_switches: self.voluntary_switches - before.voluntary_switches,
+            involuntary_switches: self.involuntary_switches - before.involuntary_switches,
+        }
+    }
+
+    pub fn cpu(&self) -> f64 {
+        self.user + self.system
+    }
+}
+
+/// CPU seconds of each kind of thread of a process (named by their `comm`, digits dropped:
+/// `tokio-runtime-w`, `sqlx-sqlite-wor`, …).
+pub fn cpu_by_thread_kind(pid: u32) -> std::collections::BTreeMap<String, f64> {
+    let mut kinds = std::collections::BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return kinds;
+    };
+    for task in tasks.flatten() {
+        let path = task.path();
+        let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        let kind: String = comm
+            .trim()
+            .trim_end_matches(|c: char| c.is_ascii_digit())
+            .into();
+        let (user, system) =
+            user_system(&std::fs::read_to_string(path.join("stat")).unwrap_or_default());
+        *kinds.entry(kind).or_insert(0.0) += user + system;
+    }
+    kinds
+}
+
+/// The `status` file of each thread of a process.
+fn threads(pid: u32) -> Vec<(String, String)> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|tasks| {
+            tasks
+                .flatten()
+                .map(|t| {
+                    (
+                        t.file_name().to_string_lossy().into_owned(),
+                        std::fs::read_to_string(t.path().join("status")).unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn status_number(status: &str, field: &str) -> u64 {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// User and system seconds from a `stat` file's text.
+fn user_system(stat: &str) -> (f64, f64) {
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+            / 100.0
+    };
+    (ticks(11), ticks(12))
 }
 
 /// A line of /proc/self/status in MiB: `VmRSS:` (now) or `VmHWM:` (peak).
@@ -287,28 +472,44 @@ pub async fn press_round(
     until: std::time::Instant,
     pace: Option<(std::time::Instant, Duration)>,
 ) -> (Vec<Duration>, usize) {
-    let mut latencies = Vec::new();
-    chat.send_text("/menu");
-    // The menu is a new message through the bot's send throttle: set-up, not counted.
-    let Ok(menu) = chat.next_within(Duration::from_secs(60)).await else {
-        return (latencies, 1);
+    let Some(menu) = open_menu(&mut chat).await else {
+        return (Vec::new(), 1);
     };
+    press_on(&mut chat, menu, &route, &mut 0, until, pace).await
+}
+
+/// Sends /menu and waits for it: set-up, not counted (the menu is a new message, through the
+/// bot's send throttle). Returns the menu's message id.
+pub async fn open_menu(chat: &mut ChatHandle) -> Option<i64> {
+    chat.send_text("/menu");
+    let menu = chat.next_within(Duration::from_secs(60)).await.ok()?;
+    Some(menu.message_id)
+}
+
+/// Presses `route` round and round on the screen `menu` until `until` (see [`press_round`]),
+/// from its `step`th press on; `step` is left at the next press due.
+pub async fn press_on(
+    chat: &mut ChatHandle,
+    menu: i64,
+    route: &[String],
+    step: &mut usize,
+    until: std::time::Instant,
+    pace: Option<(std::time::Instant, Duration)>,
+) -> (Vec<Duration>, usize) {
+    let mut latencies = Vec::new();
     let mut errors = 0;
-    let mut step = 0;
+    let mut pressed = 0;
     while std::time::Instant::now() < until {
         if let Some((first, every)) = pace {
             // Open loop: presses at a steady pace, whatever the answers take.
-            let due = first + every.mul_f64(step as f64);
-            tokio::time::sleep_until(due.into()).await;
+            let due = first + every.mul_f64(pressed as f64);
+            tokio::time::sleep_until(due.min(until).into()).await;
             if std::time::Instant::now() >= until {
                 break;
             }
         }
         let t0 = std::time::Instant::now();
-        if chat
-            .press_data(menu.message_id, &route[step % route.len()])
-            .is_err()
-        {
+        if chat.press_data(menu, &route[*step % route.len()]).is_err() {
             errors += 1;
             break;
         }
@@ -316,7 +517,8 @@ pub async fn press_round(
             Ok(_) => latencies.push(t0.elapsed()),
             Err(_) => errors += 1,
         }
-        step += 1;
+        *step += 1;
+        pressed += 1;
     }
     (latencies, errors)
 }
