@@ -12,7 +12,7 @@
 //! `cargo bench --bench load -- CHATS SECONDS RATE…` (defaults: 1000 20 100 300 1000 0):
 //! RATE is updates per second over all chats, 0 for a closed loop (every chat presses again
 //! as soon as it has its answer). With `TEST_DATABASE_URL` set, it runs on that PostgreSQL (a
-//! schema of its own) instead of SQLite.
+//! schema of its own) instead of SQLite. `LOAD_LOG_TO=FILE` keeps the bot's log.
 
 mod support;
 
@@ -199,6 +199,10 @@ async fn main() {
         println!("{row}");
     }
     let log = bot.log.clone();
+    // LOAD_LOG_TO=FILE keeps the bot's log (with RUST_LOG=sqlx::query=debug: its statements).
+    if let Ok(to) = std::env::var("LOAD_LOG_TO") {
+        std::fs::copy(&log, to).expect("the log copied");
+    }
     let stopped = bot.stop();
     assert!(
         stopped.success(),

@@ -125,8 +125,12 @@ impl BotProcess {
             .env("API_LISTEN", api.to_string())
             .env("ADMIN_LISTEN", admin.to_string())
             .envs(extra.iter().copied())
-            // Allocator settings pass through, for experiments (MIMALLOC_PURGE_DELAY=0 …).
-            .envs(std::env::vars().filter(|(k, _)| k.starts_with("MIMALLOC_")))
+            // Allocator, log and pool settings pass through, for experiments
+            // (MIMALLOC_PURGE_DELAY=0, RUST_LOG=sqlx::query=debug to see every statement,
+            // DATABASE_MAX_CONNECTIONS …).
+            .envs(std::env::vars().filter(|(k, _)| {
+                k.starts_with("MIMALLOC_") || k == "RUST_LOG" || k == "DATABASE_MAX_CONNECTIONS"
+            }))
             .stdout(std::process::Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
