@@ -325,7 +325,7 @@ impl Progress {
 
 /// The async runtime for a backend. With SQLite the database works on threads of its own
 /// (one per connection), and what is left per update — parsing it, choosing the screen,
-/// one HTTP call to Telegram — is light: one runtime thread does it with fewer hand-offs
+/// its calls to Telegram — is light: one runtime thread does it with fewer hand-offs
 /// between threads than two, for 11–23 % less CPU per update (BENCHMARKS.md, part 11). The
 /// PostgreSQL driver does its protocol work on the runtime's own threads: there one thread
 /// per core keeps the throughput.
