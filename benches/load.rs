@@ -209,7 +209,6 @@ async fn main() {
         "kabinet stopped with {stopped}; its log: {}",
         std::fs::read_to_string(log).unwrap_or_default()
     );
-    drop(parents);
 }
 
 /// CPU seconds by kind of thread since `before`.

@@ -196,7 +196,8 @@ impl Usage {
             system,
             ..Usage::default()
         };
-        for (_, status) in threads(pid) {
+        for thread in thread_dirs(pid) {
+            let status = std::fs::read_to_string(thread.join("status")).unwrap_or_default();
             usage.voluntary_switches += status_number(&status, "voluntary_ctxt_switches:");
             usage.involuntary_switches += status_number(&status, "nonvoluntary_ctxt_switches:");
         }
@@ -221,37 +222,23 @@ impl Usage {
 /// `tokio-runtime-w`, `sqlx-sqlite-wor`, …).
 pub fn cpu_by_thread_kind(pid: u32) -> std::collections::BTreeMap<String, f64> {
     let mut kinds = std::collections::BTreeMap::new();
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return kinds;
-    };
-    for task in tasks.flatten() {
-        let path = task.path();
-        let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+    for thread in thread_dirs(pid) {
+        let comm = std::fs::read_to_string(thread.join("comm")).unwrap_or_default();
         let kind: String = comm
             .trim()
             .trim_end_matches(|c: char| c.is_ascii_digit())
             .into();
         let (user, system) =
-            user_system(&std::fs::read_to_string(path.join("stat")).unwrap_or_default());
+            user_system(&std::fs::read_to_string(thread.join("stat")).unwrap_or_default());
         *kinds.entry(kind).or_insert(0.0) += user + system;
     }
     kinds
 }
 
-/// The `status` file of each thread of a process.
-fn threads(pid: u32) -> Vec<(String, String)> {
+/// The `/proc` folder of each thread of a process.
+fn thread_dirs(pid: u32) -> Vec<std::path::PathBuf> {
     std::fs::read_dir(format!("/proc/{pid}/task"))
-        .map(|tasks| {
-            tasks
-                .flatten()
-                .map(|t| {
-                    (
-                        t.file_name().to_string_lossy().into_owned(),
-                        std::fs::read_to_string(t.path().join("status")).unwrap_or_default(),
-                    )
-                })
-                .collect()
-        })
+        .map(|tasks| tasks.flatten().map(|t| t.path()).collect())
         .unwrap_or_default()
 }
 
@@ -279,12 +266,8 @@ fn user_system(stat: &str) -> (f64, f64) {
     (ticks(11), ticks(12))
 }
 
-/// A line of /proc/self/status in MiB: `VmRSS:` (now) or `VmHWM:` (peak).
-pub fn memory_mib(field: &str) -> f64 {
-    memory_mib_of("/proc/self/status", field)
-}
-
-/// The same of any process's status file (`/proc/PID/status`).
+/// A line of a process's status file (`/proc/PID/status`) in MiB: `VmRSS:` (now) or
+/// `VmHWM:` (peak).
 pub fn memory_mib_of(status_file: &str, field: &str) -> f64 {
     std::fs::read_to_string(status_file)
         .unwrap_or_default()
