@@ -58,6 +58,7 @@ on_both_backends! {
     missing_references_are_named,
     forgetting_a_cabinet,
     importing_twice_changes_nothing,
+    screens_read_alike_directly_and_through_the_pool,
 }
 
 async fn demo_data_loads_whole(s: Storage) {
@@ -819,4 +820,195 @@ async fn importing_twice_changes_nothing(s: Storage) {
         count("cabinets").await,
     );
     assert_eq!(before, after);
+}
+
+/// On SQLite the bot's screens are read on a connection of their own, on the calling thread
+/// (PostgreSQL reads through the pool only): every such read answers what the pool answers,
+/// for every cabinet's records and for records of other cabinets alike.
+async fn screens_read_alike_directly_and_through_the_pool(s: Storage) {
+    demo(&s).await;
+    let pool = s.without_direct();
+    assert_eq!(
+        s.runs_directly(),
+        s.backend() == kabinet::storage::Backend::Sqlite
+    );
+    assert!(!pool.runs_directly());
+    let now = demo_now();
+    let ids = |sql: &'static str| {
+        let s = s.clone();
+        async move {
+            let n = s
+                .fetch_i64(&format!("SELECT COUNT(*) FROM ({sql}) x"))
+                .await
+                .unwrap();
+            let mut ids = Vec::new();
+            for i in 0..n {
+                let id = s
+                    .fetch_i64(&format!(
+                        "SELECT id FROM ({sql}) x ORDER BY id LIMIT 1 OFFSET {i}"
+                    ))
+                    .await
+                    .unwrap();
+                ids.push(id);
+            }
+            ids
+        }
+    };
+    let cabinets = ids("SELECT id FROM cabinets").await;
+    let applications = ids("SELECT id FROM applications").await;
+    let referrals = ids("SELECT id FROM referrals").await;
+    let events = ids("SELECT id FROM events").await;
+    assert!(cabinets.len() == 3 && !applications.is_empty() && !referrals.is_empty());
+    // A chat with a session and one without.
+    s.ensure_chat(31, 31, Language::Ru, "{}", now)
+        .await
+        .unwrap();
+    s.ensure_chat(32, 32, Language::Kk, "{}", now)
+        .await
+        .unwrap();
+    s.start_session(31, cabinets[0], now).await.unwrap();
+    for chat in [31, 32, 33] {
+        assert_eq!(s.chat(chat).await.unwrap(), pool.chat(chat).await.unwrap());
+    }
+    assert!(s.chat(31).await.unwrap().unwrap().session().is_some());
+    assert_eq!(
+        s.locality("almaty").await.unwrap(),
+        pool.locality("almaty").await.unwrap()
+    );
+    for &cabinet in &cabinets {
+        let summary = |c: Option<kabinet::storage::Cabinet>| {
+            c.map(|c| {
+                (
+                    c.id,
+                    c.locality,
+                    c.iin,
+                    c.full_name,
+                    c.phone,
+                    c.email,
+                    c.language,
+                )
+            })
+        };
+        let (direct, pooled) = (
+            s.cabinet(cabinet).await.unwrap(),
+            pool.cabinet(cabinet).await.unwrap(),
+        );
+        let flags = |c: &Option<kabinet::storage::Cabinet>| {
+            c.as_ref().map(|c| {
+                (
+                    c.password_hash.clone(),
+                    c.notify_telegram,
+                    c.notify_sms,
+                    c.notify_email,
+                    c.failed_logins,
+                    c.lockouts,
+                    c.locked_until,
+                    c.created_at,
+                    c.consented_at,
+                )
+            })
+        };
+        assert_eq!(flags(&direct), flags(&pooled));
+        assert_eq!(summary(direct), summary(pooled));
+        assert_eq!(
+            s.unread_count(cabinet).await.unwrap(),
+            pool.unread_count(cabinet).await.unwrap()
+        );
+        // Pages of 2, past the end too (the last page is read then).
+        for page in [0, 1, 2, 9] {
+            assert_eq!(
+                s.applications(cabinet, page, 2).await.unwrap(),
+                pool.applications(cabinet, page, 2).await.unwrap()
+            );
+            assert_eq!(
+                s.referrals(cabinet, page, 2).await.unwrap(),
+                pool.referrals(cabinet, page, 2).await.unwrap()
+            );
+            assert_eq!(
+                s.feed(cabinet, page, 2).await.unwrap(),
+                pool.feed(cabinet, page, 2).await.unwrap()
+            );
+        }
+        for &id in &applications {
+            assert_eq!(
+                s.application_card(cabinet, id).await.unwrap(),
+                pool.application_card(cabinet, id).await.unwrap()
+            );
+        }
+        for &id in &referrals {
+            assert_eq!(
+                s.referral(cabinet, id).await.unwrap(),
+                pool.referral(cabinet, id).await.unwrap()
+            );
+        }
+        for &id in &events {
+            assert_eq!(
+                s.event(cabinet, id).await.unwrap(),
+                pool.event(cabinet, id).await.unwrap()
+            );
+        }
+        let children = s.children(cabinet).await.unwrap();
+        assert_eq!(children, pool.children(cabinet).await.unwrap());
+        for iin in children.iter().map(|c| c.iin.as_str()).chain([AIGERIM]) {
+            assert_eq!(
+                s.child_file(cabinet, iin).await.unwrap(),
+                pool.child_file(cabinet, iin).await.unwrap()
+            );
+            for month in 1..=12 {
+                let from = NaiveDate::from_ymd_opt(2026, month, 1).unwrap();
+                let to = from + Duration::days(31);
+                let today = now.date_naive();
+                assert_eq!(
+                    s.attendance(cabinet, iin, from, to).await.unwrap(),
+                    pool.attendance(cabinet, iin, from, to).await.unwrap()
+                );
+                assert_eq!(
+                    s.attendance_around(cabinet, iin, from, to, today)
+                        .await
+                        .unwrap(),
+                    pool.attendance_around(cabinet, iin, from, to, today)
+                        .await
+                        .unwrap()
+                );
+            }
+        }
+    }
+    // The dialogue's compare-and-set and events shown as read, written on either.
+    for (storage, chat) in [(&s, 31), (&pool, 32)] {
+        storage
+            .save_dialogue(chat, "{}", r#"{"a":1}"#, now)
+            .await
+            .unwrap();
+        let stale = storage.save_dialogue(chat, "{}", r#"{"a":2}"#, now).await;
+        assert!(matches!(stale, Err(StorageError::Conflict(_))), "{stale:?}");
+        assert_eq!(
+            pool.chat(chat).await.unwrap().unwrap().dialogue,
+            r#"{"a":1}"#
+        );
+    }
+    let unread = |cabinet| {
+        let pool = pool.clone();
+        async move {
+            let feed = pool.feed(cabinet, 0, 100).await.unwrap();
+            feed.items
+                .iter()
+                .filter(|e| e.read_at.is_none())
+                .map(|e| e.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    let (first, second) = (unread(cabinets[0]).await, unread(cabinets[1]).await);
+    assert!(!first.is_empty() && !second.is_empty());
+    // Another cabinet's ids are not marked.
+    let marked = s
+        .mark_read(cabinets[0], &[first.clone(), second.clone()].concat(), now)
+        .await;
+    assert_eq!(marked.unwrap(), first.len() as u64);
+    assert_eq!(
+        pool.mark_read(cabinets[1], &second, now).await.unwrap(),
+        second.len() as u64
+    );
+    assert!(unread(cabinets[0]).await.is_empty() && unread(cabinets[1]).await.is_empty());
+    // Every statement above was run by the direct connection itself.
+    assert_eq!(s.direct_statements_passed(), 0);
 }

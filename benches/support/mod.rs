@@ -108,7 +108,10 @@ impl BotProcess {
     ) -> BotProcess {
         let (api, admin) = (free_port(), free_port());
         let log = dir.join("kabinet.log");
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kabinet"))
+        // `KABINET_BIN` runs another build (an older one, for a before/after on one machine).
+        let binary =
+            std::env::var_os("KABINET_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_kabinet").into());
+        let mut child = std::process::Command::new(binary)
             .arg("run")
             .current_dir(dir)
             .env_clear()
@@ -129,7 +132,10 @@ impl BotProcess {
             // (MIMALLOC_PURGE_DELAY=0, RUST_LOG=sqlx::query=debug to see every statement,
             // DATABASE_MAX_CONNECTIONS …).
             .envs(std::env::vars().filter(|(k, _)| {
-                k.starts_with("MIMALLOC_") || k == "RUST_LOG" || k == "DATABASE_MAX_CONNECTIONS"
+                k.starts_with("MIMALLOC_")
+                    || k == "RUST_LOG"
+                    || k == "DATABASE_MAX_CONNECTIONS"
+                    || k == "KABINET_DIRECT"
             }))
             .stdout(std::process::Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())

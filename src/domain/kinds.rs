@@ -51,6 +51,14 @@ macro_rules! stored_as_text {
                 <&'q str as sqlx::Encode<'q, DB>>::encode_by_ref(&text, buf)
             }
         }
+
+        impl $crate::storage::Column for $name {
+            fn column(
+                value: rusqlite::types::ValueRef<'_>,
+            ) -> Result<Self, $crate::storage::DecodeError> {
+                Ok(value.as_str()?.parse::<$name>()?)
+            }
+        }
     };
 }
 pub(crate) use stored_as_text;

@@ -107,6 +107,12 @@ impl Serialize for PortalText {
     }
 }
 
+impl crate::storage::Column for PortalText {
+    fn column(value: rusqlite::types::ValueRef<'_>) -> Result<Self, crate::storage::DecodeError> {
+        Ok(PortalText::from_stored(value.as_str()?))
+    }
+}
+
 impl<DB: sqlx::Database> sqlx::Type<DB> for PortalText
 where
     String: sqlx::Type<DB>,

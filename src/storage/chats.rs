@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::direct::{direct_row, params};
 use super::{Result, Storage, StorageError, in_transaction, on_pool};
 use crate::domain::Language;
 
@@ -83,16 +84,35 @@ pub struct SessionView {
     pub last_seen_at: DateTime<Utc>,
 }
 
+direct_row!(ChatRecord {
+    chat_id,
+    user_id,
+    language,
+    locality,
+    dialogue,
+    blocked_at,
+    display_name,
+    session_id,
+    cabinet_id,
+    session_started_at,
+    session_last_seen_at,
+});
+
 impl Storage {
     /// The chat with its live session, if any.
     pub async fn chat(&self, chat_id: i64) -> Result<Option<ChatRecord>> {
-        Ok(on_pool!(self, pool => sqlx::query_as(
-            "SELECT c.chat_id, c.user_id, c.language, c.locality, c.dialogue, c.blocked_at, \
-                    c.display_name, s.id AS session_id, s.cabinet_id, \
-                    s.started_at AS session_started_at, s.last_seen_at AS session_last_seen_at \
-               FROM chats c LEFT JOIN sessions s ON s.chat_id = c.chat_id AND s.ended_at IS NULL \
-              WHERE c.chat_id = $1")
-            .bind(chat_id).fetch_optional(pool).await)?)
+        const SQL: &str = "SELECT c.chat_id, c.user_id, c.language, c.locality, c.dialogue, \
+                c.blocked_at, c.display_name, s.id AS session_id, s.cabinet_id, \
+                s.started_at AS session_started_at, s.last_seen_at AS session_last_seen_at \
+           FROM chats c LEFT JOIN sessions s ON s.chat_id = c.chat_id AND s.ended_at IS NULL \
+          WHERE c.chat_id = $1";
+        if let Some(found) = self
+            .direct()
+            .and_then(|d| d.optional(SQL, params![chat_id]))
+        {
+            return Ok(found);
+        }
+        Ok(on_pool!(self, pool => sqlx::query_as(SQL).bind(chat_id).fetch_optional(pool).await)?)
     }
 
     /// Registers a chat on its first update; an existing chat is left as it is (only a
@@ -126,10 +146,17 @@ impl Storage {
         dialogue: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let n = on_pool!(chat_state self, pool => sqlx::query(
-            "UPDATE chats SET dialogue = $1, updated_at = $2 WHERE chat_id = $3 AND dialogue = $4")
-            .bind(dialogue).bind(now).bind(chat_id).bind(read)
-            .execute(pool).await.map(|r| r.rows_affected()))?;
+        const SQL: &str =
+            "UPDATE chats SET dialogue = $1, updated_at = $2 WHERE chat_id = $3 AND dialogue = $4";
+        let direct = self
+            .direct()
+            .and_then(|d| d.write(SQL, params![dialogue, now, chat_id, read]));
+        let n = match direct {
+            Some(n) => n,
+            None => on_pool!(chat_state self, pool => sqlx::query(SQL)
+                .bind(dialogue).bind(now).bind(chat_id).bind(read)
+                .execute(pool).await.map(|r| r.rows_affected()))?,
+        };
         if n == 0 {
             return Err(StorageError::Conflict(
                 "the chat's dialogue changed since it was read",

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::direct::{Param, params};
 use super::{Counted, Delivery, Event, Page, Result, Storage, on_pool};
 use crate::domain::EventKind;
 
@@ -121,6 +122,13 @@ impl Storage {
             "{EVENT_SELECT}, (SELECT COUNT(*) FROM events WHERE cabinet_id = $1) AS total {EVENT_FROM} \
               WHERE e.cabinet_id = $1 ORDER BY e.occurred_at DESC, e.id DESC LIMIT $2 OFFSET $3"
         );
+        if let Some(direct) = self.direct()
+            && let Some(found) = Page::read_now(page, per_page, |offset| {
+                direct.all(&sql, params![cabinet_id, per_page, offset])
+            })
+        {
+            return Ok(found);
+        }
         Ok(on_pool!(self, pool => Page::read(page, per_page, |offset| {
             sqlx::query_as::<_, Counted<Event>>(&sql)
                 .bind(cabinet_id).bind(per_page).bind(offset).fetch_all(pool)
@@ -128,9 +136,14 @@ impl Storage {
     }
 
     pub async fn unread_count(&self, cabinet_id: i64) -> Result<i64> {
-        Ok(on_pool!(self, pool => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM events WHERE cabinet_id = $1 AND read_at IS NULL")
-            .bind(cabinet_id).fetch_one(pool).await)?)
+        const SQL: &str = "SELECT COUNT(*) FROM events WHERE cabinet_id = $1 AND read_at IS NULL";
+        if let Some(Some(count)) = self
+            .direct()
+            .and_then(|d| d.scalar(SQL, params![cabinet_id]))
+        {
+            return Ok(count);
+        }
+        Ok(on_pool!(self, pool => sqlx::query_scalar(SQL).bind(cabinet_id).fetch_one(pool).await)?)
     }
 
     /// Marks the given events of the cabinet read; ids of other cabinets are ignored.
@@ -144,6 +157,13 @@ impl Storage {
             "UPDATE events SET read_at = $1 WHERE cabinet_id = $2 AND read_at IS NULL AND id IN ({})",
             placeholders.join(", ")
         );
+        if let Some(direct) = self.direct() {
+            let mut params = vec![Param::from(now), Param::from(cabinet_id)];
+            params.extend(ids.iter().map(|&id| Param::from(id)));
+            if let Some(n) = direct.write(&sql, &params) {
+                return Ok(n);
+            }
+        }
         Ok(on_pool!(chat_state self, pool => {
             let mut query = sqlx::query(&sql).bind(now).bind(cabinet_id);
             for id in ids {
@@ -156,6 +176,12 @@ impl Storage {
     /// The event with this id if it belongs to the cabinet.
     pub async fn event(&self, cabinet_id: i64, id: i64) -> Result<Option<Event>> {
         let sql = format!("{EVENT_SELECT} {EVENT_FROM} WHERE e.id = $1 AND e.cabinet_id = $2");
+        if let Some(found) = self
+            .direct()
+            .and_then(|d| d.optional(&sql, params![id, cabinet_id]))
+        {
+            return Ok(found);
+        }
         Ok(
             on_pool!(self, pool => sqlx::query_as(&sql).bind(id).bind(cabinet_id).fetch_optional(pool).await)?,
         )

@@ -4,12 +4,15 @@
 //! The SQL is written once: it keeps to what both engines understand (`$1` parameters,
 //! `ON CONFLICT … DO UPDATE`, `RETURNING`, partial indexes), and [`on_pool!`] /
 //! [`in_transaction!`] compile each query for both drivers. What truly differs — connecting,
-//! migrations, how a write transaction begins — lives in `sqlite.rs` and `postgres.rs`.
+//! migrations, how a write transaction begins — lives in `sqlite.rs` and `postgres.rs`. On
+//! SQLite what a button press reads and its dialogue's write run first on a connection of
+//! their own, on the calling thread (`direct.rs`); the pool answers what that one cannot.
 //! Every time is bound from Rust (never `now()` in SQL), so tests can move the clock.
 
 mod announcements;
 mod auth;
 mod chats;
+pub(crate) mod direct;
 pub(crate) mod events;
 mod models;
 mod outbox;
@@ -27,6 +30,7 @@ use crate::config::DatabaseUrl;
 pub use announcements::{AnnouncementPost, AnnouncementProgress, Audience, Posted};
 pub use auth::{CodeReservation, OtpRecord, PasswordAttempt};
 pub use chats::{ChatRecord, LiveSession, SessionEnd, SessionView};
+pub(crate) use direct::{Column, DecodeError};
 pub use events::NewEvent;
 pub use events::OUTBOX_CHANNEL;
 pub use models::*;
@@ -110,6 +114,9 @@ pub struct Storage {
     /// PostgreSQL: connections that hold chats' turns while their updates are handled
     /// (webhook mode; see `turns.rs`). Opened only when first used.
     pub(crate) turns: Option<sqlx::PgPool>,
+    /// SQLite: the connection a press's statements run on, on the thread that asks (see
+    /// `direct.rs`).
+    pub(crate) direct: Option<std::sync::Arc<direct::Direct>>,
 }
 
 /// Runs `$body` with `$pool` bound to the backend's own pool type.
@@ -178,10 +185,13 @@ impl Storage {
             // One file, one writer at a time: a second pool would only queue for the lock.
             // WAL with `synchronous = NORMAL` does not wait for the disk on commit anyway.
             let pool = Pool::Sqlite(sqlite::connect(url, max_connections).await?);
+            let options = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(url)?;
+            let direct = direct::Direct::open(&options).map(std::sync::Arc::new);
             return Ok(Storage {
                 chat_state: pool.clone(),
                 pool,
                 turns: None,
+                direct,
             });
         }
         let (ordinary, chat_state) = postgres::split_connections(max_connections);
@@ -195,6 +205,7 @@ impl Storage {
             pool: Pool::Postgres(pool),
             chat_state: Pool::Postgres(chat_state),
             turns: Some(turns),
+            direct: None,
         })
     }
 
@@ -211,6 +222,30 @@ impl Storage {
             Pool::Sqlite(_) => Backend::Sqlite,
             Pool::Postgres(_) => Backend::Postgres,
         }
+    }
+
+    /// The connection for statements on the calling thread (SQLite only; see `direct.rs`).
+    pub(crate) fn direct(&self) -> Option<&direct::Direct> {
+        self.direct.as_deref()
+    }
+
+    /// Whether a press's statements run on the calling thread (SQLite in a file).
+    pub fn runs_directly(&self) -> bool {
+        self.direct.is_some()
+    }
+
+    /// How many statements the direct connection left to the pool (0 on PostgreSQL); for
+    /// tests.
+    pub fn direct_statements_passed(&self) -> u64 {
+        self.direct().map_or(0, direct::Direct::passed)
+    }
+
+    /// The same database without the direct connection: every statement through the pool
+    /// (tests compare the two).
+    pub fn without_direct(&self) -> Storage {
+        let mut storage = self.clone();
+        storage.direct = None;
+        storage
     }
 
     /// What a `SELECT` adds to lock the rows it reads until the transaction ends. SQLite

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::direct::{DecodeError, FromDirectRow, direct_row};
 use crate::domain::{
     ApplicationKind, ApplicationStatus, AttendanceStatus, EventKind, InstitutionKind, Language,
     PortalText, Privilege, ReferralStatus,
@@ -266,6 +267,131 @@ pub(crate) struct Counted<T> {
     pub total: i64,
 }
 
+direct_row!(Locality {
+    code,
+    name_kk,
+    name_ru
+});
+direct_row!(Institution {
+    id,
+    locality,
+    kind,
+    name_kk,
+    name_ru,
+    address
+});
+direct_row!(Cabinet {
+    id,
+    locality,
+    iin,
+    full_name,
+    phone,
+    email,
+    language,
+    password_hash,
+    notify_telegram,
+    notify_sms,
+    notify_email,
+    failed_logins,
+    lockouts,
+    locked_until,
+    created_at,
+    consented_at,
+});
+direct_row!(Child {
+    iin,
+    full_name,
+    birth_date
+});
+direct_row!(ApplicationSummary {
+    id,
+    number,
+    child_iin,
+    child_name,
+    kind,
+    status,
+    queue_position,
+    submitted_at,
+});
+direct_row!(Application {
+    id,
+    number,
+    cabinet_id,
+    child_iin,
+    child_name,
+    child_birth_date,
+    locality,
+    kind,
+    desired_date,
+    language,
+    privilege,
+    submitted_at,
+    status,
+    queue_position,
+    status_changed_at,
+});
+direct_row!(HistoryEntry {
+    status,
+    changed_at,
+    comment,
+    queue_position
+});
+direct_row!(Referral {
+    id,
+    number,
+    application_id,
+    application_number,
+    child_name,
+    institution_id,
+    institution_name_kk,
+    institution_name_ru,
+    institution_address,
+    group_name,
+    issued_at,
+    valid_until,
+    status,
+});
+direct_row!(Club {
+    id,
+    name_kk,
+    name_ru,
+    teacher,
+    schedule
+});
+direct_row!(Placement {
+    institution_id,
+    institution_name_kk,
+    institution_name_ru,
+    group_name,
+    opened_on
+});
+direct_row!(AttendanceDay { day, status, note });
+direct_row!(Event {
+    id,
+    cabinet_id,
+    kind,
+    application_id,
+    referral_id,
+    child_iin,
+    details,
+    occurred_at,
+    read_at,
+    application_number,
+    referral_number,
+    child_name,
+    announcement_kk,
+    announcement_ru,
+});
+
+impl<T: FromDirectRow> FromDirectRow for Counted<T> {
+    fn from_row(row: &rusqlite::Row<'_>) -> Result<Self, DecodeError> {
+        Ok(Counted {
+            item: T::from_row(row)?,
+            total: super::direct::get(row, "total")?,
+        })
+    }
+}
+
 impl<T> Page<T> {
     /// Reads page `number` of `per_page` rows with `fetch(offset)`; past the end, the last page.
     pub(crate) async fn read<F, Fut, E>(number: i64, per_page: i64, fetch: F) -> Result<Page<T>, E>
@@ -288,6 +414,20 @@ impl<T> Page<T> {
             fetch(last * per_page).await?
         };
         Ok(Page::from_rows(last, rows))
+    }
+
+    /// [`Page::read`] with reads answered at once (the direct SQLite connection); `None` when
+    /// one of them was not.
+    pub(crate) fn read_now<F>(number: i64, per_page: i64, fetch: F) -> Option<Page<T>>
+    where
+        F: Fn(i64) -> Option<Vec<Counted<T>>>,
+    {
+        use futures::FutureExt;
+        Page::read(number, per_page, |offset| {
+            std::future::ready(fetch(offset).ok_or(()))
+        })
+        .now_or_never()?
+        .ok()
     }
 
     fn from_rows(number: i64, rows: Vec<Counted<T>>) -> Page<T> {
