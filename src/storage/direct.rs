@@ -153,7 +153,7 @@ impl rusqlite::ToSql for Param<'_> {
     }
 }
 
-/// The parameters of a direct read, `$1` first.
+/// The parameters of a direct statement, `$1` first.
 macro_rules! params {
     ($($value:expr),* $(,)?) => {
         &[$($crate::storage::direct::Param::from($value)),*]
@@ -161,10 +161,10 @@ macro_rules! params {
 }
 pub(crate) use params;
 
-/// One connection of its own to the SQLite file, read on the thread that asks.
+/// One connection of its own to the SQLite file, used on the thread that asks.
 pub(crate) struct Direct {
     conn: Mutex<rusqlite::Connection>,
-    /// Reads it could not answer (left to the pool).
+    /// Statements it left to the pool.
     passed: AtomicU64,
 }
 
@@ -176,7 +176,10 @@ impl std::fmt::Debug for Direct {
     }
 }
 
-/// Statements kept prepared: every read of the bot's screens, with room to spare.
+/// The names of the first parameters, so binding them allocates nothing.
+const PARAMETER_NAMES: [&str; 8] = ["$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8"];
+
+/// Statements kept prepared: every one a press runs, with room to spare.
 const STATEMENT_CACHE: usize = 64;
 
 impl Direct {
@@ -207,7 +210,7 @@ impl Direct {
                 passed: AtomicU64::new(0),
             }),
             Err(error) => {
-                tracing::warn!(%error, "SQLite reads go through the pool only");
+                tracing::warn!(%error, "every SQLite statement goes through the pool");
                 None
             }
         }
@@ -231,9 +234,11 @@ impl Direct {
             .and_then(|mut statement| {
                 for (i, param) in params.iter().enumerate() {
                     // `$1` … by name: SQLite numbers parameters in the order they first appear.
-                    let index = statement
-                        .parameter_index(&format!("${}", i + 1))?
-                        .ok_or("a parameter the statement does not have")?;
+                    let index = match PARAMETER_NAMES.get(i) {
+                        Some(name) => statement.parameter_index(name)?,
+                        None => statement.parameter_index(&format!("${}", i + 1))?,
+                    }
+                    .ok_or("a parameter the statement does not have")?;
                     statement.raw_bind_parameter(index, param)?;
                 }
                 step(&mut statement)
@@ -248,8 +253,8 @@ impl Direct {
                         if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
                 );
                 if !busy {
-                    // A read the pool answers and this connection cannot is a bug here.
-                    tracing::warn!(%error, "a direct SQLite read failed; the pool answers it");
+                    // A statement the pool runs and this connection cannot is a bug here.
+                    tracing::warn!(%error, "a direct SQLite statement failed; the pool runs it");
                 }
                 None
             }
@@ -297,7 +302,7 @@ impl Direct {
         self.run(sql, params, |statement| Ok(statement.raw_execute()? as u64))
     }
 
-    /// How many reads were left to the pool since the start.
+    /// How many statements were left to the pool since the start.
     pub(crate) fn passed(&self) -> u64 {
         self.passed.load(Ordering::Relaxed)
     }
