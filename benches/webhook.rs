@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use kabinet::sim::{SimConfig, Simulator};
 
-const SECRET: &str = "bench-webhook-secret";
+const SECRET: &str = "bench-webhook-secret-0123456789abcdef";
 
 struct Replica {
     child: Child,

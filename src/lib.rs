@@ -7,6 +7,8 @@
 //! - [`i18n`]: every text a parent reads, in Kazakh and Russian.
 //! - [`storage`]: the one database interface, over SQLite or PostgreSQL.
 //! - [`ingest`]: what the portal sends, checked field by field and written.
+//! - [`auth`] hashes passwords and seals codes; [`login`] is the login policy the bot asks:
+//!   who may try what, how often, and what a right or wrong answer does.
 //! - [`demo`]: the demo data set and its loader; [`demo_chat`]: `kabinet demo` in a terminal.
 //! - [`bot`], [`api`], [`notify`], [`sim`]: the Telegram bot, the integration API, the push
 //!   sender (with the referral reminder) and the Telegram simulator.
@@ -43,6 +45,7 @@ pub mod demo_chat;
 pub mod domain;
 pub mod i18n;
 pub mod ingest;
+pub mod login;
 pub mod maintenance;
 pub mod messages;
 pub mod metrics;

@@ -303,7 +303,7 @@ async fn settings_channels(t: &mut TestBot) {
     let (mut chat, _) = logged_in(t, 805, Language::Kk, "almaty", "900315412348").await;
     let settings = press(&mut chat, "⚙️ Баптаулар").await;
     assert!(
-        settings.text.contains("Негізгі телефон: +7 701 *** ** 45"),
+        settings.text.contains("Негізгі телефон: +7 *** *** 45 45"),
         "{}",
         settings.text
     );
@@ -515,6 +515,9 @@ async fn change_password_and_email_in_settings(t: &mut TestBot) {
     // E-mail: a wrong address, then a right one, then removed.
     press(&mut chat, "⚙️ Настройки").await;
     press(&mut chat, "✉️ Электронная почта").await;
+    // The address is guarded by the password (tests/account_safety.rs has the rest).
+    chat.send_text("Жаңа құпиясөз 2026");
+    chat.next().await.unwrap();
     chat.send_text("not an address");
     assert!(
         chat.next()
@@ -575,11 +578,15 @@ bot_stories! {
 }
 
 async fn phones_in_settings(t: &mut TestBot) {
+    const PASSWORD: &str = "Көктемгі жаңбыр 2026";
+    t.give_password("almaty", "900315412348", PASSWORD).await;
     let (mut chat, _) = logged_in(t, 810, Language::Ru, "almaty", "900315412348").await;
     press(&mut chat, "⚙️ Настройки").await;
-    let prompt = press(&mut chat, "📱 Сменить основной телефон").await;
+    press(&mut chat, "📱 Сменить основной телефон").await;
+    chat.send_text(PASSWORD);
+    let prompt = chat.next().await.unwrap();
     assert!(
-        prompt.text.starts_with("Отправьте новый основной номер"),
+        prompt.text.contains("Отправьте новый основной номер"),
         "{}",
         prompt.text
     );
@@ -596,7 +603,7 @@ async fn phones_in_settings(t: &mut TestBot) {
     assert!(
         code_screen
             .text
-            .starts_with("Код подтверждения отправлен по SMS на номер +7 777 *** ** 33."),
+            .starts_with("Код подтверждения отправлен по SMS на номер +7 *** *** 44 33."),
         "{}",
         code_screen.text
     );
@@ -606,7 +613,7 @@ async fn phones_in_settings(t: &mut TestBot) {
             .unwrap()
             .last()
             .unwrap()
-            .starts_with("📱 SMS → +7 777 *** ** 33:"),
+            .starts_with("📱 SMS → +7 *** *** 44 33:"),
         "the code goes to the new number"
     );
     let code_message = chat.send_text(&t.last_code());
@@ -618,7 +625,7 @@ async fn phones_in_settings(t: &mut TestBot) {
         done.text
     );
     assert!(
-        done.text.contains("Основной телефон: +7 777 *** ** 33"),
+        done.text.contains("Основной телефон: +7 *** *** 44 33"),
         "{}",
         done.text
     );
@@ -635,17 +642,19 @@ async fn phones_in_settings(t: &mut TestBot) {
     assert_eq!(stored, 1);
     // An extra phone, added and removed.
     press(&mut chat, "➕ Добавить телефон").await;
+    chat.send_text(PASSWORD);
+    chat.next().await.unwrap();
     chat.send_text("87011234545");
     let added = chat.next().await.unwrap();
     assert!(
         added.text.starts_with("Телефон добавлен.")
             && added
                 .text
-                .contains("Дополнительные телефоны: +7 701 *** ** 45"),
+                .contains("Дополнительные телефоны: +7 *** *** 45 45"),
         "{}",
         added.text
     );
-    let removed = press(&mut chat, "✖ +7 701 *** ** 45").await;
+    let removed = press(&mut chat, "✖ +7 *** *** 45 45").await;
     assert!(
         removed.text.starts_with("Телефон удалён.")
             && removed.text.contains("Дополнительные телефоны: нет"),

@@ -7,11 +7,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{TestBot, demo_now};
+use common::{TestBot, demo_now, say};
 use futures::future::join_all;
 use kabinet::domain::{Iin, Language, LocalityCode, OtpPurpose};
 use kabinet::sim::ChatHandle;
-use kabinet::storage::{CodeReservation, PasswordAttempt, Storage};
+use kabinet::storage::{
+    CodeAllowance, CodeReservation, LockPolicy, PasswordAttempt, Requester, Storage, WrongPassword,
+};
 
 const AIGERIM: &str = "900315412348"; // Алматы, +7 701 123 45 45
 const ERLAN: &str = "861120343215"; // Астана
@@ -19,9 +21,12 @@ const PASSWORD: &str = "Көктемгі жаңбыр 2026";
 
 on_both_backends! {
     twenty_guesses_at_one_code_get_its_attempts_and_no_more,
-    twenty_wrong_passwords_at_once_lock_once,
+    twenty_passwords_at_once_from_one_chat_are_checked_five_times,
+    twenty_chats_guessing_at_once_lock_the_cabinet_once,
+    five_chats_at_once_with_the_right_password_lock_nothing,
     two_code_requests_at_once_send_one,
-    the_daily_cap_holds_under_twenty_requests,
+    the_parents_daily_cap_holds_under_twenty_requests,
+    a_strangers_twenty_requests_at_once_leave_the_parents_allowance_whole,
     iin_lookups_at_once_count_each,
 }
 
@@ -41,12 +46,42 @@ async fn aigerim(s: &Storage) -> i64 {
     cabinet_id(s, "almaty", AIGERIM).await
 }
 
+/// Aigerim's cabinet with a password, and `chat` one of her own chats (it held a session).
+async fn aigerim_with_own_chat(s: &Storage, chat: i64) -> i64 {
+    let cabinet = aigerim(s).await;
+    let now = demo_now();
+    s.set_password_hash(cabinet, "$argon2id$stub", now)
+        .await
+        .unwrap();
+    s.ensure_chat(chat, chat, Language::Kk, "{}", now)
+        .await
+        .unwrap();
+    s.start_session(chat, cabinet, now).await.unwrap();
+    cabinet
+}
+
+const POLICY: LockPolicy = LockPolicy {
+    chat_failures: 5,
+    cabinet_failures: 10,
+    lockout: Duration::from_secs(15 * 60),
+};
+
+fn allowance(resend_after: Duration) -> CodeAllowance {
+    CodeAllowance {
+        resend_after,
+        own_chats: 5,
+        new_chat: 3,
+        new_user: 5,
+    }
+}
+
 async fn twenty_guesses_at_one_code_get_its_attempts_and_no_more(s: Storage) {
     let cabinet = aigerim(&s).await;
     let now = demo_now();
     s.create_otp(
         cabinet,
         10,
+        None,
         OtpPurpose::Login,
         "+77011234545",
         "seal",
@@ -72,59 +107,115 @@ async fn twenty_guesses_at_one_code_get_its_attempts_and_no_more(s: Storage) {
     );
 }
 
-async fn twenty_wrong_passwords_at_once_lock_once(s: Storage) {
+async fn twenty_passwords_at_once_from_one_chat_are_checked_five_times(s: Storage) {
     let cabinet = aigerim(&s).await;
     let now = demo_now();
     s.set_password_hash(cabinet, "$argon2id$stub", now)
         .await
         .unwrap();
-    let lock = Duration::from_secs(15 * 60);
-    let attempts =
-        join_all((0..20).map(|_| s.reserve_password_attempt(cabinet, 5, lock, now))).await;
-    let attempts: Vec<PasswordAttempt> = attempts.into_iter().map(Result::unwrap).collect();
+    let attempts = join_all((0..20).map(|_| s.reserve_password_attempt(cabinet, 10, 5, now))).await;
     let checked = attempts
         .iter()
-        .filter(|a| matches!(a, PasswordAttempt::Check { .. }))
+        .filter(|a| matches!(a.as_ref().unwrap(), PasswordAttempt::Check { .. }))
         .count();
-    let locking = attempts
+    assert_eq!(
+        checked, 5,
+        "LOGIN_MAX_FAILURES checks for one chat: {attempts:?}"
+    );
+}
+
+async fn twenty_chats_guessing_at_once_lock_the_cabinet_once(s: Storage) {
+    let cabinet = aigerim(&s).await;
+    let now = demo_now();
+    s.set_password_hash(cabinet, "$argon2id$stub", now)
+        .await
+        .unwrap();
+    // All reserve, then all are found wrong, at once: each chat's one wrong password counts.
+    let reserved =
+        join_all((0..20).map(|chat| s.reserve_password_attempt(cabinet, 100 + chat, 5, now))).await;
+    assert!(
+        reserved
+            .iter()
+            .all(|r| matches!(r.as_ref().unwrap(), PasswordAttempt::Check { .. }))
+    );
+    let wrong =
+        join_all((0..20).map(|chat| s.record_wrong_password(cabinet, 100 + chat, POLICY, now)))
+            .await;
+    let wrong: Vec<WrongPassword> = wrong.into_iter().map(Result::unwrap).collect();
+    let locking = wrong.iter().filter(|w| w.locked_cabinet).count();
+    let told_locked = wrong
         .iter()
-        .filter(|a| {
-            matches!(
-                a,
-                PasswordAttempt::Check {
-                    locks_until: Some(_),
-                    ..
-                }
-            )
-        })
+        .filter(|w| w.cabinet_locked_until.is_some())
         .count();
-    assert_eq!((checked, locking), (5, 1), "{attempts:?}");
+    assert_eq!(locking, 1, "locked once: {wrong:?}");
+    assert_eq!(
+        told_locked, 11,
+        "the tenth locks; every later one finds it locked"
+    );
     let lockouts = s
         .fetch_i64(&format!(
             "SELECT lockouts FROM cabinets WHERE id = {cabinet}"
         ))
         .await
         .unwrap();
-    assert_eq!(lockouts, 1, "locked once");
+    assert_eq!(lockouts, 1);
+}
+
+async fn five_chats_at_once_with_the_right_password_lock_nothing(s: Storage) {
+    let cabinet = aigerim(&s).await;
+    let now = demo_now();
+    s.set_password_hash(cabinet, "$argon2id$stub", now)
+        .await
+        .unwrap();
+    // Five chats of one family at once, each twice in a row (more than a cabinet-wide count
+    // of LOGIN_MAX_FAILURES would allow): every one is checked, and each proves right.
+    for _ in 0..2 {
+        let reserved =
+            join_all((0..5).map(|chat| s.reserve_password_attempt(cabinet, 200 + chat, 5, now)))
+                .await;
+        assert!(
+            reserved
+                .iter()
+                .all(|r| matches!(r.as_ref().unwrap(), PasswordAttempt::Check { .. })),
+            "{reserved:?}"
+        );
+        for r in join_all((0..5).map(|chat| s.record_login_success(cabinet, 200 + chat))).await {
+            r.unwrap();
+        }
+    }
+    let c = s.cabinet(cabinet).await.unwrap().unwrap();
+    assert_eq!((c.failed_logins, c.lockouts, c.locked_until), (0, 0, None));
+    let counted = s
+        .fetch_i64(&format!(
+            "SELECT COUNT(*) FROM login_failures WHERE cabinet_id = {cabinet}"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(counted, 0, "no chat is left with a count");
 }
 
 async fn two_code_requests_at_once_send_one(s: Storage) {
-    let cabinet = aigerim(&s).await;
+    let cabinet = aigerim_with_own_chat(&s, 10).await;
     let now = demo_now();
-    let pause = Duration::from_secs(60);
-    let both = join_all((0..2).map(|_| s.reserve_code(cabinet, pause, 5, now))).await;
+    let pause = allowance(Duration::from_secs(60));
+    let who = Requester { chat: 10, user: 10 };
+    let both =
+        join_all((0..2).map(|_| s.reserve_code(cabinet, who, "+77011234545", pause, now))).await;
     let granted = both
         .iter()
         .filter(|r| *r.as_ref().unwrap() == CodeReservation::Granted)
         .count();
-    assert_eq!(granted, 1);
+    assert_eq!(granted, 1, "one code a pause to one number");
 }
 
-async fn the_daily_cap_holds_under_twenty_requests(s: Storage) {
-    let cabinet = aigerim(&s).await;
+async fn the_parents_daily_cap_holds_under_twenty_requests(s: Storage) {
+    let cabinet = aigerim_with_own_chat(&s, 10).await;
     let now = demo_now();
-    let no_pause = Duration::ZERO;
-    let all = join_all((0..20).map(|_| s.reserve_code(cabinet, no_pause, 5, now))).await;
+    let who = Requester { chat: 10, user: 10 };
+    let no_pause = allowance(Duration::ZERO);
+    let all =
+        join_all((0..20).map(|_| s.reserve_code(cabinet, who, "+77011234545", no_pause, now)))
+            .await;
     let granted = all
         .iter()
         .filter(|r| *r.as_ref().unwrap() == CodeReservation::Granted)
@@ -134,6 +225,39 @@ async fn the_daily_cap_holds_under_twenty_requests(s: Storage) {
         r.as_ref().unwrap(),
         CodeReservation::Granted | CodeReservation::DailyLimit
     )));
+}
+
+async fn a_strangers_twenty_requests_at_once_leave_the_parents_allowance_whole(s: Storage) {
+    let cabinet = aigerim_with_own_chat(&s, 10).await;
+    let now = demo_now();
+    let no_pause = allowance(Duration::ZERO);
+    let stranger = Requester { chat: 66, user: 66 };
+    let theirs =
+        join_all((0..20).map(|_| s.reserve_code(cabinet, stranger, "+77011234545", no_pause, now)))
+            .await;
+    let granted = |all: &[kabinet::storage::Result<CodeReservation>]| {
+        all.iter()
+            .filter(|r| *r.as_ref().unwrap() == CodeReservation::Granted)
+            .count()
+    };
+    assert_eq!(
+        granted(&theirs),
+        3,
+        "OTP_NEW_CHAT_LIMIT for the stranger's chat"
+    );
+    // The parent's own chat, and a parent's new chat (a first login elsewhere), still have
+    // every code of their own.
+    let own = Requester { chat: 10, user: 10 };
+    let parents =
+        join_all((0..5).map(|_| s.reserve_code(cabinet, own, "+77011234545", no_pause, now))).await;
+    assert_eq!(granted(&parents), 5, "OTP_DAILY_LIMIT whole");
+    let new_chat = Requester { chat: 11, user: 11 };
+    assert_eq!(
+        s.reserve_code(cabinet, new_chat, "+77011234545", no_pause, now)
+            .await
+            .unwrap(),
+        CodeReservation::Granted
+    );
 }
 
 async fn iin_lookups_at_once_count_each(s: Storage) {
@@ -148,38 +272,14 @@ async fn iin_lookups_at_once_count_each(s: Storage) {
 
 bot_stories! {
     a_code_belongs_to_the_chat_that_asked_for_it,
-    a_reset_by_sms_lifts_the_lock,
+    wrong_passwords_from_two_chats_lock_the_cabinet_and_a_reset_by_sms_lifts_it,
     one_account_cannot_lock_many_cabinets,
-}
-
-bot_stories! {
-    with &[("OTP_RESEND_SECS", "0")];
-    twenty_chats_asking_for_codes_at_once_get_the_daily_cap,
-    twenty_chats_guessing_at_once_lock_once,
+    twenty_chats_guessing_at_once_lock_the_cabinet_once_and_tell_the_parent_once,
 }
 
 /// A chat at a screen of the login, its dialogue written directly.
 async fn at(t: &TestBot, chat: i64, locality: &str, state: &str) -> ChatHandle {
-    let s = t.storage();
-    let now = kabinet::clock::now();
-    s.ensure_chat(
-        chat,
-        chat,
-        Language::Ru,
-        &format!(r#"{{"state":{state}}}"#),
-        now,
-    )
-    .await
-    .unwrap();
-    s.set_chat_locality(chat, Some(locality), now)
-        .await
-        .unwrap();
-    t.sim.private_chat(chat, "Parent", Some("ru"))
-}
-
-async fn say(chat: &mut ChatHandle, text: &str) -> String {
-    chat.send_text(text);
-    chat.next().await.unwrap().text
+    t.chat_at(chat, Language::Ru, locality, state).await
 }
 
 fn codes_sent(t: &TestBot) -> Vec<String> {
@@ -194,24 +294,7 @@ fn codes_sent(t: &TestBot) -> Vec<String> {
 
 /// Gives Aigerim a password, as if she had logged in before.
 async fn with_password(t: &TestBot) -> i64 {
-    let cabinet = cabinet_id(t.storage(), "almaty", AIGERIM).await;
-    let hasher = kabinet::auth::Hasher::new(t.config.argon2).unwrap();
-    let hash = hasher
-        .hash_password(
-            &kabinet::domain::Password::parse(
-                PASSWORD,
-                &Iin::parse(AIGERIM).unwrap(),
-                &kabinet::domain::Phone::parse("+77011234545").unwrap(),
-            )
-            .unwrap(),
-        )
-        .await
-        .unwrap();
-    t.storage()
-        .set_password_hash(cabinet, &hash, kabinet::clock::now())
-        .await
-        .unwrap();
-    cabinet
+    t.give_password("almaty", AIGERIM, PASSWORD).await
 }
 
 async fn a_code_belongs_to_the_chat_that_asked_for_it(t: &mut TestBot) {
@@ -220,10 +303,10 @@ async fn a_code_belongs_to_the_chat_that_asked_for_it(t: &mut TestBot) {
     assert_eq!(codes_sent(t).len(), 1);
     let parents_code = t.last_code();
     // A stranger who knows the IIN asks in their own chat: no code of the parent's is
-    // joined, and within the pause no new one is sent.
+    // joined, and within the pause no new one is sent to the number.
     let mut stranger = at(t, 802, "almaty", r#"{"s":"entering_iin"}"#).await;
     // The stranger is not told a code was sent to them: they are back at the locality.
-    let told = say(&mut stranger, AIGERIM).await;
+    let told = say(&mut stranger, AIGERIM).await.text;
     assert!(
         told.starts_with("Отправить код ещё раз можно через ")
             && told.ends_with("Населённый пункт: Алматы\n\nЧтобы войти, нажмите «Личный кабинет»."),
@@ -231,48 +314,61 @@ async fn a_code_belongs_to_the_chat_that_asked_for_it(t: &mut TestBot) {
     );
     assert!(!told.contains("Код подтверждения отправлен"), "{told}");
     assert_eq!(codes_sent(t).len(), 1);
-    let refused = say(&mut stranger, &parents_code).await;
+    let refused = say(&mut stranger, &parents_code).await.text;
     assert!(
         refused.starts_with("Извините, я этого не понял."),
         "{refused}"
     );
     // The parent's code still works in the parent's chat.
-    let next = say(&mut parent, &parents_code).await;
+    let next = say(&mut parent, &parents_code).await.text;
     assert!(
         next.contains("Теперь придумайте пароль для входа"),
         "{next}"
     );
 }
 
-async fn a_reset_by_sms_lifts_the_lock(t: &mut TestBot) {
-    with_password(t).await;
-    let mut stranger = at(t, 811, "almaty", r#"{"s":"entering_iin"}"#).await;
-    say(&mut stranger, AIGERIM).await;
-    for _ in 0..4 {
-        let wrong = say(&mut stranger, "не тот пароль").await;
-        assert!(wrong.contains("Неверный пароль"), "{wrong}");
+async fn wrong_passwords_from_two_chats_lock_the_cabinet_and_a_reset_by_sms_lifts_it(
+    t: &mut TestBot,
+) {
+    let cabinet = with_password(t).await;
+    // Two strangers' chats, five wrong passwords each: each locks itself out, and the
+    // tenth, from the second chat, locks the cabinet.
+    for chat in [811, 812] {
+        let mut stranger = at(t, chat, "almaty", r#"{"s":"entering_iin"}"#).await;
+        say(&mut stranger, AIGERIM).await;
+        for _ in 0..4 {
+            let wrong = say(&mut stranger, "не тот пароль").await.text;
+            assert!(wrong.contains("Неверный пароль"), "{wrong}");
+        }
+        let locked = say(&mut stranger, "и этот не тот").await.text;
+        let expected = if chat == 811 {
+            "вход из этого чата временно закрыт"
+        } else {
+            "кабинет временно заблокирован"
+        };
+        assert!(locked.contains(expected), "{chat}: {locked}");
     }
-    let locked = say(&mut stranger, "и этот не тот").await;
-    assert!(locked.contains("кабинет временно заблокирован"), "{locked}");
     let sms = t.sms.lock().unwrap().last().cloned().unwrap();
     assert!(
         sms.contains(": Жеке кабинет бұғатталды: қате құпиясөз. Қайта кіру: "),
         "the parent is told, in the cabinet's language: {sms}"
     );
     // The parent proves the phone by SMS and sets a new password.
-    let mut parent = at(t, 812, "almaty", r#"{"s":"entering_iin"}"#).await;
-    let prompt = say(&mut parent, AIGERIM).await;
+    let mut parent = at(t, 813, "almaty", r#"{"s":"entering_iin"}"#).await;
+    let prompt = say(&mut parent, AIGERIM).await.text;
     assert!(prompt.contains("заблокирован"), "{prompt}");
     parent.press("Забыли пароль?").unwrap();
     parent.next().await.unwrap();
     say(&mut parent, &t.last_code()).await;
     say(&mut parent, "Новый пароль весной").await;
-    let inside = say(&mut parent, "Новый пароль весной").await;
+    let inside = say(&mut parent, "Новый пароль весной").await.text;
     assert!(inside.ends_with("Выберите раздел:"), "{inside}");
-    // In any other chat, the new password works at once: the lock is gone.
-    let mut laptop = at(t, 813, "almaty", r#"{"s":"entering_iin"}"#).await;
+    // In any other chat — even a stranger's locked one — the lock is gone.
+    let record = t.storage().cabinet(cabinet).await.unwrap().unwrap();
+    assert_eq!((record.locked_until, record.lockouts), (None, 0));
+    let mut laptop = at(t, 814, "almaty", r#"{"s":"entering_iin"}"#).await;
     say(&mut laptop, AIGERIM).await;
-    let in_again = say(&mut laptop, "Новый пароль весной").await;
+    let in_again = say(&mut laptop, "Новый пароль весной").await.text;
     assert!(in_again.ends_with("Выберите раздел:"), "{in_again}");
 }
 
@@ -302,7 +398,7 @@ async fn one_account_cannot_lock_many_cabinets(t: &mut TestBot) {
     stranger.press("🔐 Личный кабинет").unwrap();
     stranger.next().await.unwrap();
     say(&mut stranger, ERLAN).await;
-    let refused = say(&mut stranger, "угадываю дальше").await;
+    let refused = say(&mut stranger, "угадываю дальше").await.text;
     assert!(
         refused.contains("С этого аккаунта Telegram введено слишком много неверных паролей"),
         "{refused}"
@@ -317,21 +413,9 @@ async fn one_account_cannot_lock_many_cabinets(t: &mut TestBot) {
     assert_eq!(failures, 0, "Erlan's cabinet was not touched");
 }
 
-async fn twenty_chats_asking_for_codes_at_once_get_the_daily_cap(t: &mut TestBot) {
-    let mut chats = Vec::new();
-    for i in 0..20 {
-        chats.push(at(t, 830 + i, "almaty", r#"{"s":"entering_iin"}"#).await);
-    }
-    for chat in &mut chats {
-        chat.send_text(AIGERIM);
-    }
-    for chat in &mut chats {
-        chat.next().await.unwrap();
-    }
-    assert_eq!(codes_sent(t).len(), 5, "OTP_DAILY_LIMIT codes, not 20");
-}
-
-async fn twenty_chats_guessing_at_once_lock_once(t: &mut TestBot) {
+async fn twenty_chats_guessing_at_once_lock_the_cabinet_once_and_tell_the_parent_once(
+    t: &mut TestBot,
+) {
     let cabinet = with_password(t).await;
     let state = format!(r#"{{"s":"entering_password","cabinet":{cabinet}}}"#);
     let mut chats = Vec::new();
@@ -347,11 +431,14 @@ async fn twenty_chats_guessing_at_once_lock_once(t: &mut TestBot) {
         let answer = chat.next().await.unwrap().text;
         if answer.contains("Неверный пароль") {
             wrong += 1;
-        } else if answer.contains("временно заблокирован") {
+        } else if answer.contains("кабинет временно заблокирован") {
             locked += 1;
         }
     }
-    assert_eq!((wrong, locked), (4, 16), "five checked, the fifth locked");
+    // LOGIN_CABINET_MAX_FAILURES (10) wrong from several chats lock the cabinet: at most
+    // nine are told «wrong» before it; every other finds it locked.
+    assert_eq!(wrong + locked, 20, "every chat is answered");
+    assert!(wrong <= 9, "wrong {wrong}, locked {locked}");
     let lockouts = t
         .storage()
         .fetch_i64(&format!(

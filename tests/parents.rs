@@ -23,7 +23,7 @@ mod with_support {
     use super::*;
 
     bot_stories! {
-        with &[("SUPPORT_CONTACT", crate::SUPPORT), ("OTP_DAILY_LIMIT", "1")];
+        with &[("SUPPORT_CONTACT", crate::SUPPORT), ("OTP_NEW_CHAT_LIMIT", "1")];
         the_support_contact_at_help_and_every_dead_end,
     }
 }
@@ -32,7 +32,7 @@ mod short_codes {
     use super::*;
 
     bot_stories! {
-        with &[("OTP_TTL_SECS", "30"), ("OTP_DAILY_LIMIT", "1")];
+        with &[("OTP_TTL_SECS", "30"), ("OTP_NEW_CHAT_LIMIT", "1"), ("OTP_RESEND_SECS", "0")];
         a_thirty_second_code_and_the_daily_cap_in_a_new_chat,
     }
 }
@@ -252,12 +252,12 @@ async fn the_support_contact_at_help_and_every_dead_end(t: &mut TestBot) {
     let mut chat = at_iin_prompt(t, 1522, Language::Kk).await;
     let none = say(&mut chat, "851002400016").await;
     assert!(none.text.contains(&support_kk), "{}", none.text);
-    // The daily code limit: the first chat takes the day's one code, the second is told.
+    // The daily code limit: the chat takes its day's one code, and asks again.
     let mut first = at_iin_prompt(t, 1523, Language::Ru).await;
     let sent = say(&mut first, AIGERIM).await;
     assert!(sent.text.starts_with("Код подтверждения отправлен"));
-    let mut second = at_iin_prompt(t, 1524, Language::Ru).await;
-    let capped = say(&mut second, AIGERIM).await;
+    first.press("Отправить код ещё раз").unwrap();
+    let capped = first.next().await.unwrap();
     assert!(
         capped.text.starts_with(&format!(
             "Сегодня запрошено слишком много кодов. Попробуйте завтра или обратитесь в службу поддержки портала.\n{support_ru}"
@@ -295,7 +295,8 @@ async fn the_support_contact_at_help_and_every_dead_end(t: &mut TestBot) {
     }
     let locked = last.unwrap();
     assert!(
-        locked.text.contains("кабинет уақытша бұғатталды") && locked.text.contains(&support_kk),
+        locked.text.contains("бұл чаттан кіру уақытша жабылды")
+            && locked.text.contains(&support_kk),
         "{}",
         locked.text
     );
@@ -310,10 +311,22 @@ async fn a_thirty_second_code_and_the_daily_cap_in_a_new_chat(t: &mut TestBot) {
         "{}",
         code.text
     );
-    // The day's one code is spent: a new chat is told so, and is not shown a code screen
-    // for a code it never got.
+    // A chat whose one code a day is spent and gone is told so, and is not shown a code
+    // screen for a code it no longer has.
     let mut ru = at_iin_prompt(t, 1532, Language::Ru).await;
-    let capped = say(&mut ru, AIGERIM).await;
+    say(&mut ru, AIGERIM).await;
+    let past = common::sql_time(
+        t.storage(),
+        kabinet::clock::now() - chrono::Duration::minutes(10),
+    );
+    t.storage()
+        .execute_raw(&format!(
+            "UPDATE otp_codes SET expires_at = {past} WHERE chat_id = 1532"
+        ))
+        .await
+        .unwrap();
+    ru.press("Отправить код ещё раз").unwrap();
+    let capped = ru.next().await.unwrap();
     assert_eq!(
         capped.text,
         "Сегодня запрошено слишком много кодов. Попробуйте завтра или обратитесь в службу поддержки портала.\n\nНаселённый пункт: Алматы\n\nЧтобы войти, нажмите «Личный кабинет»."
@@ -324,7 +337,7 @@ async fn a_thirty_second_code_and_the_daily_cap_in_a_new_chat(t: &mut TestBot) {
     );
     assert_eq!(
         t.sms.lock().unwrap().len(),
-        1,
-        "one code, to the first chat"
+        2,
+        "one code to each chat, none more"
     );
 }

@@ -32,7 +32,7 @@ const CHATS: usize = 200;
 const CHANGES_PER_APPLICATION: usize = 5;
 const PRESSES: usize = 6;
 const API_TOKEN: &str = "replica-test-api-token-0123456789";
-const SECRET: &str = "replica-webhook-secret";
+const SECRET: &str = "replica-webhook-secret-0123456789abcdef";
 const HOOK_URL: &str = "https://kabinet.example.kz/telegram/webhook";
 /// Paid broadcasts: the 1,000 pushes take seconds, not a minute.
 const GLOBAL_RATE: u32 = 300;

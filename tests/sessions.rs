@@ -242,6 +242,7 @@ async fn history_older_than_retention_is_deleted(s: Storage) {
         s.create_otp(
             aigerim,
             chat,
+            None,
             kabinet::domain::OtpPurpose::Login,
             "+77011234545",
             "seal",

@@ -9,8 +9,8 @@ use kabinet::domain::{
     LocalityCode, OtpPurpose, PortalId, ReferralStatus,
 };
 use kabinet::storage::{
-    CodeReservation, PasswordAttempt, SessionEnd, StatusChange, StatusChangeOutcome, Storage,
-    StorageError,
+    CodeAllowance, CodeReservation, LockPolicy, PasswordAttempt, Requester, SessionEnd,
+    StatusChange, StatusChangeOutcome, Storage, StorageError, WrongPassword,
 };
 
 const AIGERIM: &str = "900315412348";
@@ -52,8 +52,9 @@ on_both_backends! {
     another_parents_records_stay_hidden,
     sessions_start_and_end,
     confirmation_codes,
-    codes_are_paced_and_capped_per_cabinet,
-    lockout_doubles_and_decays,
+    codes_are_paced_per_number_and_capped_per_requester,
+    a_chat_locks_itself_out_and_only_several_chats_lock_the_cabinet,
+    a_lock_lasts_at_most_a_day,
     rate_limit_window,
     missing_references_are_named,
     forgetting_a_cabinet,
@@ -528,6 +529,7 @@ async fn confirmation_codes(s: Storage) {
             s.create_otp(
                 cabinet.id,
                 chat,
+                None,
                 OtpPurpose::Login,
                 "+77011234545",
                 seal,
@@ -600,95 +602,234 @@ async fn confirmation_codes(s: Storage) {
     );
 }
 
-async fn codes_are_paced_and_capped_per_cabinet(s: Storage) {
+const AIGERIMS_PHONE: &str = "+77011234545";
+
+fn allowance() -> CodeAllowance {
+    CodeAllowance {
+        resend_after: std::time::Duration::from_secs(60),
+        own_chats: 3,
+        new_chat: 2,
+        new_user: 3,
+    }
+}
+
+fn who(chat: i64) -> Requester {
+    Requester { chat, user: chat }
+}
+
+async fn codes_are_paced_per_number_and_capped_per_requester(s: Storage) {
     demo(&s).await;
     let cabinet = aigerims_cabinet(&s).await;
     let now = demo_now();
-    let pause = std::time::Duration::from_secs(60);
-    let reserve = |at| s.reserve_code(cabinet.id, pause, 3, at);
-    assert_eq!(reserve(now).await.unwrap(), CodeReservation::Granted);
+    // Chat 10 has held a session of the cabinet: it is one of the parent's own.
+    s.ensure_chat(10, 10, Language::Kk, "{}", now)
+        .await
+        .unwrap();
+    s.start_session(10, cabinet.id, now).await.unwrap();
+    let reserve = |chat: i64, to: &'static str, at| {
+        let s = s.clone();
+        async move {
+            s.reserve_code(cabinet.id, who(chat), to, allowance(), at)
+                .await
+                .unwrap()
+        }
+    };
+    let at = |secs| now + Duration::seconds(secs);
     assert_eq!(
-        reserve(now + Duration::seconds(30)).await.unwrap(),
-        CodeReservation::WaitUntil(now + Duration::seconds(60))
-    );
-    assert_eq!(
-        reserve(now + Duration::seconds(60)).await.unwrap(),
+        reserve(10, AIGERIMS_PHONE, now).await,
         CodeReservation::Granted
     );
     assert_eq!(
-        reserve(now + Duration::seconds(120)).await.unwrap(),
+        reserve(10, AIGERIMS_PHONE, at(30)).await,
+        CodeReservation::WaitUntil(at(60)),
+        "one code a minute to one number"
+    );
+    // The pause is the number's: a code to another number goes at once.
+    assert_eq!(
+        reserve(10, "+77019998877", at(30)).await,
         CodeReservation::Granted
     );
     assert_eq!(
-        reserve(now + Duration::seconds(180)).await.unwrap(),
+        reserve(10, AIGERIMS_PHONE, at(60)).await,
+        CodeReservation::Granted
+    );
+    assert_eq!(
+        reserve(10, AIGERIMS_PHONE, at(120)).await,
+        CodeReservation::DailyLimit,
+        "the parent's own chats share OTP_DAILY_LIMIT"
+    );
+    // A refused request leaves no trace: the number's pause did not start again.
+    assert_eq!(
+        reserve(11, AIGERIMS_PHONE, at(120)).await,
+        CodeReservation::Granted
+    );
+    // A stranger's chat has its own allowance for the cabinet, and no more.
+    assert_eq!(
+        reserve(11, AIGERIMS_PHONE, at(180)).await,
+        CodeReservation::Granted
+    );
+    assert_eq!(
+        reserve(11, AIGERIMS_PHONE, at(240)).await,
         CodeReservation::DailyLimit
     );
+    // Its Telegram user has a small allowance across cabinets: one more, for Erlan's.
+    let erlan = s
+        .find_cabinet(
+            &LocalityCode::parse("astana").unwrap(),
+            &Iin::parse("861120343215").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let erlans = |at| s.reserve_code(erlan.id, who(11), "+77771112233", allowance(), at);
+    assert_eq!(erlans(at(300)).await.unwrap(), CodeReservation::Granted);
     assert_eq!(
-        reserve(now + Duration::hours(24)).await.unwrap(),
+        erlans(at(400)).await.unwrap(),
+        CodeReservation::DailyLimit,
+        "OTP_USER_DAILY_LIMIT across cabinets"
+    );
+    assert_eq!(
+        reserve(10, AIGERIMS_PHONE, now + Duration::hours(24)).await,
         CodeReservation::Granted,
         "a new day"
     );
 }
 
-/// A password attempt for Aigerim's cabinet: `Some(locks_until)` when it was checked.
-async fn attempt(s: &Storage, cabinet: i64, at: chrono::DateTime<chrono::Utc>) -> PasswordAttempt {
-    s.reserve_password_attempt(cabinet, 5, std::time::Duration::from_secs(15 * 60), at)
+/// A password attempt of `chat` at Aigerim's cabinet.
+async fn attempt(
+    s: &Storage,
+    cabinet: i64,
+    chat: i64,
+    at: chrono::DateTime<chrono::Utc>,
+) -> PasswordAttempt {
+    s.reserve_password_attempt(cabinet, chat, 5, at)
         .await
         .unwrap()
 }
 
-async fn lockout_doubles_and_decays(s: Storage) {
+const POLICY: LockPolicy = LockPolicy {
+    chat_failures: 5,
+    cabinet_failures: 10,
+    lockout: std::time::Duration::from_secs(15 * 60),
+};
+
+/// A wrong password of `chat`, reserved and recorded.
+async fn wrong(
+    s: &Storage,
+    cabinet: i64,
+    chat: i64,
+    at: chrono::DateTime<chrono::Utc>,
+) -> WrongPassword {
+    let reserved = attempt(s, cabinet, chat, at).await;
+    assert!(
+        matches!(reserved, PasswordAttempt::Check { .. }),
+        "{reserved:?}"
+    );
+    s.record_wrong_password(cabinet, chat, POLICY, at)
+        .await
+        .unwrap()
+}
+
+async fn a_chat_locks_itself_out_and_only_several_chats_lock_the_cabinet(s: Storage) {
     demo(&s).await;
-    let cabinet = aigerims_cabinet(&s).await;
-    s.set_password_hash(cabinet.id, "$argon2id$stub", demo_now())
+    let cabinet = aigerims_cabinet(&s).await.id;
+    let now = demo_now();
+    s.set_password_hash(cabinet, "$argon2id$stub", now)
         .await
         .unwrap();
-    let now = demo_now();
     for n in 1..=4 {
-        let a = attempt(&s, cabinet.id, now).await;
-        assert!(
-            matches!(a, PasswordAttempt::Check { failures, locks_until: None, .. } if failures == n),
-            "{a:?}"
-        );
+        let w = wrong(&s, cabinet, 10, now).await;
+        assert_eq!((w.chat_left, w.chat_locked_until), (5 - n, None));
     }
-    let fifth = attempt(&s, cabinet.id, now).await;
-    assert!(
-        matches!(fifth, PasswordAttempt::Check { locks_until: Some(u), .. } if u == now + Duration::minutes(15)),
-        "{fifth:?}"
+    let fifth = wrong(&s, cabinet, 10, now).await;
+    assert_eq!(fifth.chat_locked_until, Some(now + Duration::minutes(15)));
+    assert_eq!(
+        fifth.cabinet_locked_until, None,
+        "one chat never locks the cabinet"
     );
     assert_eq!(
-        attempt(&s, cabinet.id, now + Duration::minutes(14)).await,
-        PasswordAttempt::Locked(now + Duration::minutes(15)),
-        "nothing is checked while locked"
+        attempt(&s, cabinet, 10, now + Duration::minutes(14)).await,
+        PasswordAttempt::ChatLocked(now + Duration::minutes(15)),
+        "nothing is checked from the locked chat"
     );
+    assert!(
+        matches!(
+            attempt(&s, cabinet, 20, now + Duration::minutes(14)).await,
+            PasswordAttempt::Check { failures: 1, .. }
+        ),
+        "another chat still may"
+    );
+    s.record_login_success(cabinet, 20).await.unwrap();
+    // The same chat again after its lock: the lock doubles; still the cabinet is open.
     let later = now + Duration::minutes(15);
     for _ in 0..4 {
-        attempt(&s, cabinet.id, later).await;
+        wrong(&s, cabinet, 10, later).await;
     }
-    let again = attempt(&s, cabinet.id, later).await;
-    assert!(
-        matches!(again, PasswordAttempt::Check { locks_until: Some(u), .. } if u == later + Duration::minutes(30)),
-        "doubled on repeat: {again:?}"
+    let again = wrong(&s, cabinet, 10, later).await;
+    assert_eq!(
+        again.chat_locked_until,
+        Some(later + Duration::minutes(30)),
+        "doubled"
     );
-    // The parent proves the phone by SMS and sets a new password: the lock is lifted and
-    // forgotten.
-    s.set_password_hash(cabinet.id, "$argon2id$new", later)
+    assert_eq!(again.cabinet_locked_until, None);
+    // Wrong passwords from a second chat: ten in a day from two chats lock the cabinet.
+    let from_two = wrong(&s, cabinet, 11, later).await;
+    assert_eq!(
+        from_two.cabinet_locked_until,
+        Some(later + Duration::minutes(15))
+    );
+    assert_eq!(
+        attempt(&s, cabinet, 12, later + Duration::minutes(1)).await,
+        PasswordAttempt::CabinetLocked(later + Duration::minutes(15))
+    );
+    // A day without failures forgets them: the next lock is the first one's length again.
+    let next_day = later + Duration::hours(25);
+    for _ in 0..4 {
+        wrong(&s, cabinet, 10, next_day).await;
+    }
+    assert_eq!(
+        wrong(&s, cabinet, 10, next_day).await.chat_locked_until,
+        Some(next_day + Duration::minutes(15)),
+        "repeat locks decay after a day without failures"
+    );
+    // Proving the phone and setting a new password lifts every lock.
+    s.set_password_hash(cabinet, "$argon2id$new", next_day)
         .await
         .unwrap();
-    let c = s.cabinet(cabinet.id).await.unwrap().unwrap();
+    let c = s.cabinet(cabinet).await.unwrap().unwrap();
     assert_eq!((c.failed_logins, c.locked_until, c.lockouts), (0, None, 0));
-    // A right password after wrong ones: the count and the doubling start again.
-    for _ in 0..5 {
-        attempt(&s, cabinet.id, later).await;
-    }
-    let after_lock = later + Duration::minutes(15);
     assert!(matches!(
-        attempt(&s, cabinet.id, after_lock).await,
-        PasswordAttempt::Check { .. }
+        attempt(&s, cabinet, 10, next_day).await,
+        PasswordAttempt::Check { failures: 1, .. }
     ));
-    s.record_login_success(cabinet.id).await.unwrap();
-    let c = s.cabinet(cabinet.id).await.unwrap().unwrap();
-    assert_eq!((c.failed_logins, c.locked_until, c.lockouts), (0, None, 0));
+}
+
+async fn a_lock_lasts_at_most_a_day(s: Storage) {
+    demo(&s).await;
+    let cabinet = aigerims_cabinet(&s).await.id;
+    let mut at = demo_now();
+    s.set_password_hash(cabinet, "$argon2id$stub", at)
+        .await
+        .unwrap();
+    let mut last = None;
+    // Ten locks in a row, each tried again as soon as the one before ends.
+    for _ in 0..10 {
+        for _ in 0..5 {
+            last = wrong(&s, cabinet, 10, at).await.chat_locked_until;
+        }
+        let until = last.expect("the fifth locks");
+        assert!(until - at <= Duration::hours(24), "{}", until - at);
+        at = until;
+    }
+    assert_eq!(last.map(|until| until - at), Some(Duration::zero()));
+    assert_eq!(
+        kabinet::storage::lock_length(POLICY.lockout, 9),
+        Duration::hours(24)
+    );
+    assert_eq!(
+        kabinet::storage::lock_length(POLICY.lockout, 2),
+        Duration::hours(1)
+    );
 }
 
 async fn rate_limit_window(s: Storage) {

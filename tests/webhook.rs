@@ -16,7 +16,7 @@ use kabinet::sim::{Fault, FaultKind};
 use serde_json::{Value, json};
 
 const AIGERIM: &str = "900315412348";
-const SECRET: &str = "kabinet-webhook-Secret_2026";
+const SECRET: &str = "kabinet-webhook-Secret_2026-0123456789";
 const HOOK_URL: &str = "https://kabinet.example.kz/telegram/webhook";
 
 const WEBHOOK: &[(&str, &str)] = &[
@@ -30,6 +30,7 @@ bot_stories! {
     with super::WEBHOOK;
     the_webhook_is_set_and_a_parent_goes_through_the_cabinet,
     a_wrong_secret_and_a_malformed_body_are_refused,
+    a_wrong_secret_is_refused_before_the_body_is_read,
     an_update_posted_twice_is_handled_once,
     a_stopping_replica_answers_503_and_keeps_the_webhook,
 }
@@ -161,6 +162,30 @@ async fn a_wrong_secret_and_a_malformed_body_are_refused(t: &mut TestBot) {
         "{}",
         greeting.text
     );
+}
+
+async fn a_wrong_secret_is_refused_before_the_body_is_read(t: &mut TestBot) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A stranger announces a megabyte and sends none of it: the answer comes from the
+    // headers alone. (A server that read the body first would wait for it.)
+    let mut stream = tokio::net::TcpStream::connect(t.webhook_addr())
+        .await
+        .unwrap();
+    stream
+        .write_all(
+            b"POST /telegram/webhook HTTP/1.1\r\nHost: kabinet\r\n\
+              Content-Type: application/json\r\nContent-Length: 1000000\r\n\
+              X-Telegram-Bot-Api-Secret-Token: not-the-secret\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let mut answer = vec![0u8; 64];
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut answer))
+        .await
+        .expect("answered without the body")
+        .unwrap();
+    let status_line = String::from_utf8_lossy(&answer[..read]).into_owned();
+    assert!(status_line.starts_with("HTTP/1.1 401"), "{status_line}");
 }
 
 async fn an_update_posted_twice_is_handled_once(t: &mut TestBot) {

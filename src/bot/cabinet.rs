@@ -42,13 +42,13 @@ fn list_page(state: &State) -> u32 {
 }
 
 pub fn open_application(ctx: &mut ChatCtx, id: i64) -> Result<Pressed, BotError> {
-    let page = list_page(&ctx.dialogue.state);
+    let page = list_page(ctx.dialogue.state());
     ctx.dialogue.go(State::Application { id, page });
     Ok(Pressed::Done(None))
 }
 
 pub fn open_referral(ctx: &mut ChatCtx, id: i64) -> Result<Pressed, BotError> {
-    let page = list_page(&ctx.dialogue.state);
+    let page = list_page(ctx.dialogue.state());
     ctx.dialogue.go(State::Referral { id, page });
     Ok(Pressed::Done(None))
 }

@@ -12,6 +12,8 @@ use crate::storage::{LiveSession, SessionEnd};
 #[derive(Debug, Clone)]
 pub struct ChatCtx {
     pub chat_id: i64,
+    /// The Telegram user writing in the chat (in a private chat, the chat's own id).
+    pub user_id: i64,
     pub lang: Language,
     pub locality: Option<String>,
     pub dialogue: Dialogue,
@@ -19,8 +21,12 @@ pub struct ChatCtx {
     pub now: DateTime<Utc>,
     /// Something to tell the parent before anything else (their session ended …).
     pub notice: Option<&'static str>,
-    /// A confirmation code went out during this update.
-    pub code_sent: bool,
+    /// The chat was at a prompt for a secret (a code, a password) when the update came, even
+    /// if that prompt turned out void: what was typed there still leaves the chat.
+    pub arrived_at_secret: bool,
+    /// Offer Telegram's «share my phone» button after this update's screen (a code prompt,
+    /// when contact verification is allowed).
+    pub offer_contact: bool,
     /// The dialogue as stored, so an update that leaves it as it was writes nothing.
     stored_dialogue: String,
 }
@@ -54,15 +60,18 @@ impl ChatCtx {
         {
             deps.storage.set_chat_name(chat_id, &name).await?;
         }
+        let dialogue = Dialogue::from_json(&record.dialogue);
         let mut ctx = ChatCtx {
             chat_id,
+            arrived_at_secret: dialogue.state().expects_secret(),
+            user_id: user.map_or(record.user_id, |u| u.id.0 as i64),
             lang: record.language,
             locality: record.locality.clone(),
-            dialogue: Dialogue::from_json(&record.dialogue),
+            dialogue,
             session: record.session(),
             now,
             notice: None,
-            code_sent: false,
+            offer_contact: false,
             stored_dialogue: record.dialogue,
         };
         ctx.check_session(deps).await?;
@@ -96,11 +105,31 @@ impl ChatCtx {
                 deps.storage.touch_session(session.id, self.now).await?;
             }
         }
-        if self.session.is_none() && self.dialogue.state.in_cabinet() {
-            self.dialogue.reset(State::LocalityChosen);
+        // A step begun in a session that is no longer this chat's live one is void, and so
+        // is every cabinet screen without a session: back to the start, saying why.
+        let state = self.dialogue.state();
+        let live = self.session.map(|s| s.id);
+        let stale_step = state.session().is_some_and(|began| Some(began) != live);
+        if stale_step || (live.is_none() && state.in_cabinet()) {
+            self.dialogue.reset(if live.is_some() {
+                State::LoggedIn
+            } else {
+                State::LocalityChosen
+            });
             self.notice = Some("session-ended");
         }
         Ok(())
+    }
+
+    /// This chat as the login policy sees it.
+    pub fn actor(&self) -> crate::login::Actor {
+        crate::login::Actor {
+            chat: self.chat_id,
+            user: self.user_id,
+            lang: self.lang,
+            session: self.session,
+            now: self.now,
+        }
     }
 
     /// The cabinet this chat is logged into.

@@ -106,7 +106,7 @@ pub async fn on_callback(bot: KBot, query: CallbackQuery, deps: Deps) -> Handler
 /// The chat as stored; a chat that never started begins at the language choice.
 async fn load(deps: &Deps, chat: i64, user: Option<&User>) -> Result<ChatCtx, BotError> {
     let mut ctx = ChatCtx::load(deps, chat, user).await?;
-    if ctx.dialogue.state == State::New {
+    if *ctx.dialogue.state() == State::New {
         ctx.dialogue.stay(State::ChoosingLanguage {
             then: AfterLanguage::Locality { preselected: None },
         });
@@ -134,7 +134,7 @@ async fn handle_command(
             None
         }
         Command::Language => {
-            let current = ctx.dialogue.state.clone();
+            let current = ctx.dialogue.state().clone();
             if !matches!(current, State::ChoosingLanguage { .. }) {
                 ctx.dialogue.stay(State::ChoosingLanguage {
                     then: AfterLanguage::Return {
@@ -151,7 +151,7 @@ async fn handle_command(
         Command::Menu => text("menu-login-first"),
         Command::Logout => login::log_out(deps, &mut ctx).await?,
         Command::Cancel
-            if ctx.dialogue.state.in_login() || ctx.dialogue.state.in_settings_prompt() =>
+            if ctx.dialogue.state().in_login() || ctx.dialogue.state().in_settings_prompt() =>
         {
             login::cancel(deps, &mut ctx)
         }
@@ -181,7 +181,7 @@ async fn compose(deps: &Deps, ctx: &mut ChatCtx, note: Option<Html>) -> Result<S
 
 /// After the screen: the contact button when a code went out, and the dialogue stored.
 async fn finish(bot: &KBot, deps: &Deps, ctx: &mut ChatCtx) -> HandlerResult {
-    if std::mem::take(&mut ctx.code_sent) && deps.config.allow_contact_verification {
+    if std::mem::take(&mut ctx.offer_contact) {
         offer_contact(bot, ctx, deps).await?;
     }
     ctx.save(deps).await
@@ -209,7 +209,7 @@ async fn handle_message(bot: &KBot, message: &Message, deps: &Deps) -> HandlerRe
     let mut notes: Vec<Html> = Vec::new();
     // A message that may carry a secret leaves the chat before anything else happens (a
     // forwarded one too: it is refused, but the secret must not stay in view).
-    if ctx.dialogue.state.expects_secret()
+    if ctx.arrived_at_secret
         && message.text().is_some()
         && bot
             .delete_message(message.chat.id, message.id)
@@ -219,12 +219,15 @@ async fn handle_message(bot: &KBot, message: &Message, deps: &Deps) -> HandlerRe
         notes.push(deps.loc.html_text(ctx.lang, "secret-deleted"));
     }
     let typed = routes::Typed {
-        user: sender(message).map_or(ctx.chat_id, |u| u.id.0 as i64),
         text,
         forwarded,
         contact: message.contact(),
     };
-    notes.extend(routes::typed(deps, &mut ctx, typed).await?);
+    // A session that ended under the chat voided the screen this was typed for: the notice
+    // says so, and the input answers nothing.
+    if ctx.notice.is_none() {
+        notes.extend(routes::typed(deps, &mut ctx, typed).await?);
+    }
     let note = (!notes.is_empty()).then(|| Html::join(&notes, "\n\n"));
     respond(bot, deps, &mut ctx, note, Show::New).await
 }
@@ -267,7 +270,7 @@ async fn handle_callback(bot: &KBot, query: &CallbackQuery, deps: &Deps) -> Hand
     // re-authorised, like every press.
     let from_push = !on_screen
         && matches!(callback, Some(Callback::OpenEvent(_)))
-        && ctx.dialogue.state.in_cabinet();
+        && ctx.dialogue.state().in_cabinet();
     let outcome = match callback.clone() {
         Some(cb) if on_screen || from_push => routes::press(deps, &mut ctx, cb).await?,
         _ => Pressed::Stale,

@@ -1,16 +1,21 @@
-//! Logging in (SPEC §1.2): the IIN, the confirmation code by SMS (or the shared contact), the
-//! new password twice, the returning parent's password, lockouts, «forgot password».
+//! Logging in (SPEC §1.2) as the chat shows it: the IIN, the confirmation code by SMS (or
+//! the shared contact), the new password twice, the returning parent's password, locks,
+//! «forgot password». What is allowed and what an answer does is decided by the login
+//! service ([`crate::login`]); each step here turns its outcome into the next state and the
+//! note the parent reads above the next screen.
 //!
-//! Each step takes the chat's context, moves its dialogue on and returns the note the parent
-//! reads above the next screen. Secrets never reach the dialogue or the logs: the password's
-//! first entry is kept only as its hash, codes only as hashes in the database.
+//! Secrets never reach the dialogue or the logs: the password's first entry is kept only as
+//! its hash, codes only as seals in the database.
 
 use super::state::State;
 use super::{BotError, ChatCtx, Deps};
-use crate::auth::{CodeOwner, new_code, parse_code};
-use crate::domain::{Iin, LocalityCode, OtpPurpose, Password, Phone};
+use crate::domain::{LocalityCode, OtpPurpose, Phone};
 use crate::i18n::{Arg, Html};
-use crate::storage::{Cabinet, CodeReservation, PasswordAttempt, SessionEnd};
+use crate::login::{
+    CodeCheck, CodeRequest, ContactCheck, Lock, Lookup, NewPassword, PasswordCheck, PasswordSet,
+    Proof,
+};
+use crate::storage::{Cabinet, SessionEnd};
 
 /// What the parent reads above the next screen, if anything.
 pub type Note = Result<Option<Html>, BotError>;
@@ -23,265 +28,192 @@ fn text_with(deps: &Deps, ctx: &ChatCtx, id: &str, args: &[(&str, Arg<'_>)]) -> 
     Some(deps.loc.html(ctx.lang, id, args))
 }
 
-/// No new code was sent (the resend pause, the daily limit). A chat that holds a live code
-/// of its own stays at the code prompt; any other chat — a new one, where another chat asked
-/// for the code — must not read «the code was sent», and goes back to where it came from.
-async fn leave_code_prompt_without_code(
-    deps: &Deps,
-    ctx: &mut ChatCtx,
-    cabinet: &Cabinet,
-    purpose: OtpPurpose,
-) -> Result<(), BotError> {
-    let live = deps
-        .storage
-        .latest_otp(cabinet.id, ctx.chat_id, purpose)
-        .await?
-        .is_some_and(|l| l.consumed_at.is_none() && l.expires_at > ctx.now);
-    if !live {
-        ctx.dialogue.state = match purpose {
-            OtpPurpose::Login => State::LocalityChosen,
-            OtpPurpose::Reset if ctx.session.is_none() => State::EnteringPassword {
-                cabinet: cabinet.id,
-            },
-            _ => State::Settings,
-        };
-    }
-    Ok(())
+fn minutes(d: std::time::Duration) -> Arg<'static> {
+    ((d.as_secs() / 60) as i64).into()
 }
 
 /// The IIN typed at the prompt.
-pub async fn on_iin(deps: &Deps, ctx: &mut ChatCtx, user_id: i64, input: &str) -> Note {
-    let iin = match Iin::parse(input) {
-        Ok(iin) => iin,
-        Err(reason) => {
-            let count = input.chars().filter(char::is_ascii_digit).count() as i64;
-            let reason = deps
-                .loc
-                .format(ctx.lang, reason.message_id(), &[("count", count.into())]);
-            return Ok(text_with(
-                deps,
-                ctx,
-                "iin-invalid",
-                &[("reason", (&reason).into())],
-            ));
-        }
-    };
-    let limits = deps.config.login;
-    let allowed = deps
-        .storage
-        .rate_limit_hit(
-            &format!("iin:{user_id}"),
-            limits.iin_lookup_limit,
-            limits.iin_lookup_window,
-            ctx.now,
-        )
-        .await?;
-    if !allowed {
-        let minutes = (limits.iin_lookup_window.as_secs() / 60) as i64;
-        return Ok(text_with(
-            deps,
-            ctx,
-            "iin-lookups-limited",
-            &[("minutes", minutes.into())],
-        ));
-    }
+pub async fn on_iin(deps: &Deps, ctx: &mut ChatCtx, input: &str) -> Note {
     let Some(locality) = ctx
         .locality
         .as_deref()
         .and_then(|c| LocalityCode::parse(c).ok())
     else {
-        ctx.dialogue.state = State::ChoosingLocality { page: 0 };
+        ctx.dialogue.stay(State::ChoosingLocality { page: 0 });
         return Ok(None);
     };
-    tracing::info!(iin = %iin.masked(), locality = %locality, "IIN look-up");
-    match deps.storage.find_cabinet(&locality, &iin).await? {
-        None => {
-            ctx.dialogue.state = State::NoCabinet;
+    match deps.login.look_up(ctx.actor(), &locality, input).await? {
+        Lookup::NotAnIin(reason) => {
+            let count = input.chars().filter(char::is_ascii_digit).count() as i64;
+            let reason = deps
+                .loc
+                .format(ctx.lang, reason.message_id(), &[("count", count.into())]);
+            Ok(text_with(
+                deps,
+                ctx,
+                "iin-invalid",
+                &[("reason", (&reason).into())],
+            ))
+        }
+        Lookup::TooManyLookups { window } => Ok(text_with(
+            deps,
+            ctx,
+            "iin-lookups-limited",
+            &[("minutes", minutes(window))],
+        )),
+        Lookup::NoCabinet => {
+            ctx.dialogue.stay(State::NoCabinet);
             Ok(None)
         }
-        Some(cabinet) if cabinet.password_hash.is_some() => {
-            ctx.dialogue.state = State::EnteringPassword {
-                cabinet: cabinet.id,
-            };
-            Ok(locked_note(deps, ctx, &cabinet))
+        Lookup::Returning { cabinet, lock } => {
+            ctx.dialogue.stay(State::EnteringPassword { cabinet });
+            Ok(lock.map(|lock| locked_text(deps, ctx, lock)))
         }
-        Some(cabinet) => begin_first_login(deps, ctx, &cabinet).await,
+        Lookup::FirstLogin {
+            cabinet,
+            ask_consent: true,
+        } => {
+            ctx.dialogue.stay(State::Consent {
+                cabinet: cabinet.id,
+            });
+            Ok(None)
+        }
+        Lookup::FirstLogin { cabinet, .. } => {
+            ask_code(deps, ctx, &cabinet, OtpPurpose::Login, None, false).await
+        }
     }
 }
 
-/// A cabinet without a password: consent first when `PRIVACY_POLICY_URL` asks for it, then
-/// a code by SMS.
-async fn begin_first_login(deps: &Deps, ctx: &mut ChatCtx, cabinet: &Cabinet) -> Note {
-    if deps.config.privacy_policy_url.is_some() && cabinet.consented_at.is_none() {
-        ctx.dialogue.state = State::Consent {
-            cabinet: cabinet.id,
-        };
-        return Ok(None);
-    }
-    send_code(deps, ctx, cabinet, OtpPurpose::Login).await
-}
-
-/// The parent's answer to the consent question.
+/// The parent's answer to the consent question. Nothing is recorded yet: consent counts
+/// once the phone is proved, never on a press anyone holding the IIN could make.
 pub async fn on_consent(deps: &Deps, ctx: &mut ChatCtx, cabinet: i64, agreed: bool) -> Note {
     if !agreed {
-        ctx.dialogue.state = State::LocalityChosen;
+        ctx.dialogue.stay(State::LocalityChosen);
         return Ok(text(deps, ctx, "consent-declined"));
     }
-    deps.storage.record_consent(cabinet, ctx.now).await?;
-    tracing::info!(
-        cabinet,
-        "consent to the processing of personal data recorded"
-    );
-    let Some(record) = deps.storage.cabinet(cabinet).await? else {
-        ctx.dialogue.state = State::LocalityChosen;
+    let Some(record) = deps.login.cabinet(cabinet).await? else {
+        ctx.dialogue.stay(State::LocalityChosen);
         return Ok(None);
     };
-    send_code(deps, ctx, &record, OtpPurpose::Login).await
+    ask_code(deps, ctx, &record, OtpPurpose::Login, None, true).await
 }
 
-fn locked_note(deps: &Deps, ctx: &ChatCtx, cabinet: &Cabinet) -> Option<Html> {
-    let until = cabinet.locked_until.filter(|u| *u > ctx.now)?;
-    Some(locked_text(deps, ctx, until))
-}
-
-/// Sends a new code for `purpose` to the cabinet's phone, keeping the resend pause and the
-/// daily limit. Moves the dialogue to the code prompt.
-pub async fn send_code(
-    deps: &Deps,
-    ctx: &mut ChatCtx,
-    cabinet: &Cabinet,
-    purpose: OtpPurpose,
-) -> Note {
-    send_code_to(deps, ctx, cabinet, purpose, None).await
-}
-
-/// Like [`send_code`], to `to` instead of the phone on file (a new main phone is confirmed
-/// on itself). The code belongs to this chat: no other chat can enter it.
-pub async fn send_code_to(
+/// Asks the login service for a code for `purpose` (to `to`, a new main phone, or the phone
+/// on file) and moves to the code prompt.
+pub async fn ask_code(
     deps: &Deps,
     ctx: &mut ChatCtx,
     cabinet: &Cabinet,
     purpose: OtpPurpose,
     to: Option<Phone>,
+    consented: bool,
 ) -> Note {
-    let otp = deps.config.otp;
-    ctx.dialogue.state = State::EnteringCode {
+    let session = match purpose {
+        OtpPurpose::PhoneChange => ctx.session.map(|s| s.id),
+        OtpPurpose::Login | OtpPurpose::Reset => None,
+    };
+    ctx.dialogue.stay(State::EnteringCode {
         cabinet: cabinet.id,
         purpose,
-    };
-    let reservation = deps
-        .storage
-        .reserve_code(cabinet.id, otp.resend_after, otp.daily_limit, ctx.now)
-        .await?;
-    match reservation {
-        CodeReservation::Granted => {}
-        CodeReservation::DailyLimit => {
-            leave_code_prompt_without_code(deps, ctx, cabinet, purpose).await?;
-            return Ok(with_support(deps, ctx, "code-daily-limit"));
+        consented,
+        session,
+    });
+    match deps
+        .login
+        .send_code(ctx.actor(), cabinet, purpose, to)
+        .await?
+    {
+        CodeRequest::Sent { .. } => {
+            ctx.offer_contact = contact_allowed(deps, purpose);
+            Ok(None)
         }
-        CodeReservation::WaitUntil(ready_at) => {
-            leave_code_prompt_without_code(deps, ctx, cabinet, purpose).await?;
-            let seconds = (ready_at - ctx.now).num_seconds().max(1);
-            return Ok(text_with(
+        CodeRequest::SmsFailed => Ok(text(deps, ctx, "sms-failed")),
+        CodeRequest::DailyLimit => {
+            no_new_code(deps, ctx, cabinet.id, purpose).await?;
+            Ok(with_support(deps, ctx, "code-daily-limit"))
+        }
+        CodeRequest::Wait { until } => {
+            no_new_code(deps, ctx, cabinet.id, purpose).await?;
+            let seconds = (until - ctx.now).num_seconds().max(1);
+            Ok(text_with(
                 deps,
                 ctx,
                 "code-resend-wait",
                 &[("seconds", seconds.into())],
-            ));
+            ))
         }
     }
-    let Some(phone) = to.or_else(|| Phone::parse(&cabinet.phone).ok()) else {
-        return Err(crate::storage::StorageError::Corrupt(
-            "a cabinet's phone does not parse".into(),
-        )
-        .into());
-    };
-    let code = new_code();
-    let owner = CodeOwner {
-        cabinet: cabinet.id,
-        chat: ctx.chat_id,
-        purpose,
-    };
-    deps.storage
-        .create_otp(
-            cabinet.id,
-            ctx.chat_id,
-            purpose,
-            phone.as_str(),
-            &deps.seal.seal(owner, &code),
-            otp.ttl,
-            ctx.now,
-        )
-        .await?;
-    let sms = crate::messages::sms::code(&deps.loc, ctx.lang, &code);
-    if deps.sms.send(&phone, &sms).await.is_err() {
-        return Ok(text(deps, ctx, "sms-failed"));
-    }
-    tracing::info!(cabinet = cabinet.id, purpose = %purpose, to = %phone.masked(), "confirmation code sent");
-    ctx.code_sent = true;
-    Ok(None)
 }
 
-/// A code typed at the code prompt. The attempt is counted before the code is checked.
+/// Whether a parent may prove the phone with Telegram's contact button for `purpose` (not a
+/// new main phone: that number is not the one Telegram knows).
+fn contact_allowed(deps: &Deps, purpose: OtpPurpose) -> bool {
+    deps.config.allow_contact_verification && purpose != OtpPurpose::PhoneChange
+}
+
+/// No new code was sent. A chat that holds a live code of its own stays at the code prompt;
+/// so does one that may share its contact instead — whatever the SMS limits say. Any other
+/// chat must not read «the code was sent», and goes back to where it came from.
+async fn no_new_code(
+    deps: &Deps,
+    ctx: &mut ChatCtx,
+    cabinet: i64,
+    purpose: OtpPurpose,
+) -> Result<(), BotError> {
+    if deps
+        .login
+        .has_live_code(ctx.actor(), cabinet, purpose)
+        .await?
+    {
+        return Ok(());
+    }
+    if contact_allowed(deps, purpose) {
+        ctx.offer_contact = true;
+        return Ok(());
+    }
+    ctx.dialogue.stay(match purpose {
+        OtpPurpose::Login => State::LocalityChosen,
+        OtpPurpose::Reset if ctx.session.is_none() => State::EnteringPassword { cabinet },
+        _ => State::Settings,
+    });
+    Ok(())
+}
+
+/// A code typed at the code prompt.
 pub async fn on_code(
     deps: &Deps,
     ctx: &mut ChatCtx,
     cabinet: i64,
     purpose: OtpPurpose,
+    consented: bool,
     input: &str,
 ) -> Note {
-    let max = deps.config.otp.max_attempts;
-    let Some(code) = parse_code(input) else {
-        return Ok(text(deps, ctx, "code-format"));
-    };
-    let reserved = deps
-        .storage
-        .reserve_code_attempt(cabinet, ctx.chat_id, purpose, max, ctx.now)
+    let checked = deps
+        .login
+        .check_code(ctx.actor(), cabinet, purpose, input, consented)
         .await?;
-    let Some(otp) = reserved else {
-        // Used, expired, or out of attempts: say which.
-        let latest = deps
-            .storage
-            .latest_otp(cabinet, ctx.chat_id, purpose)
-            .await?;
-        let spent = latest.is_some_and(|l| {
-            l.consumed_at.is_none() && l.expires_at > ctx.now && l.attempts >= i64::from(max)
-        });
-        return Ok(text(
-            deps,
-            ctx,
-            if spent {
-                "code-too-many"
-            } else {
-                "code-expired"
-            },
-        ));
-    };
-    let owner = CodeOwner {
-        cabinet,
-        chat: ctx.chat_id,
-        purpose,
-    };
-    if deps.seal.opens(owner, &code, &otp.code_hash) {
-        if !deps.storage.consume_otp(otp.id, ctx.now).await? {
-            return Ok(text(deps, ctx, "code-expired"));
+    Ok(match checked {
+        CodeCheck::NotACode => text(deps, ctx, "code-format"),
+        CodeCheck::Proved(proof) => {
+            ctx.dialogue.stay(State::NewPassword {
+                cabinet,
+                purpose,
+                proof,
+            });
+            None
         }
-        if purpose == OtpPurpose::PhoneChange {
-            // The code reached the new number: it becomes the main phone.
-            deps.storage
-                .set_main_phone(cabinet, &otp.phone, ctx.now)
-                .await?;
-            ctx.dialogue.state = State::Settings;
-            return Ok(text(deps, ctx, "phone-changed"));
+        CodeCheck::PhoneChanged => {
+            ctx.dialogue.stay(State::Settings);
+            text(deps, ctx, "phone-changed")
         }
-        ctx.dialogue.state = State::NewPassword { cabinet, purpose };
-        return Ok(None);
-    }
-    let left = (i64::from(max) - otp.attempts).max(0);
-    if left == 0 {
-        return Ok(text(deps, ctx, "code-too-many"));
-    }
-    Ok(text_with(deps, ctx, "code-wrong", &[("left", left.into())]))
+        CodeCheck::Wrong { left } => text_with(deps, ctx, "code-wrong", &[("left", left.into())]),
+        CodeCheck::TooMany => text(deps, ctx, "code-too-many"),
+        CodeCheck::Expired => text(deps, ctx, "code-expired"),
+        CodeCheck::StepEnded => {
+            ctx.dialogue.reset(State::LocalityChosen);
+            text(deps, ctx, "session-ended")
+        }
+    })
 }
 
 /// The phone shared with Telegram's contact button, instead of the code.
@@ -290,24 +222,37 @@ pub async fn on_contact(
     ctx: &mut ChatCtx,
     cabinet: i64,
     purpose: OtpPurpose,
-    sender_id: i64,
+    consented: bool,
     contact_user: Option<i64>,
     phone: &str,
 ) -> Note {
-    if contact_user != Some(sender_id) {
-        return Ok(text(deps, ctx, "contact-not-own"));
-    }
-    let Some(record) = deps.storage.cabinet(cabinet).await? else {
-        ctx.dialogue.state = State::LocalityChosen;
-        return Ok(None);
-    };
-    match Phone::parse(phone) {
-        Ok(shared) if shared.as_str() == record.phone => {
-            ctx.dialogue.state = State::NewPassword { cabinet, purpose };
-            Ok(None)
+    let checked = deps
+        .login
+        .check_contact(
+            ctx.actor(),
+            cabinet,
+            purpose,
+            contact_user,
+            phone,
+            consented,
+        )
+        .await?;
+    Ok(match checked {
+        ContactCheck::NotOwn => text(deps, ctx, "contact-not-own"),
+        ContactCheck::Mismatch => text(deps, ctx, "contact-mismatch"),
+        ContactCheck::Proved(proof) => {
+            ctx.dialogue.stay(State::NewPassword {
+                cabinet,
+                purpose,
+                proof,
+            });
+            None
         }
-        _ => Ok(text(deps, ctx, "contact-mismatch")),
-    }
+        ContactCheck::Gone => {
+            ctx.dialogue.stay(State::LocalityChosen);
+            None
+        }
+    })
 }
 
 /// The new password, first entry.
@@ -316,20 +261,11 @@ pub async fn on_new_password(
     ctx: &mut ChatCtx,
     cabinet: i64,
     purpose: OtpPurpose,
+    proof: Proof,
     input: &str,
 ) -> Note {
-    let Some(record) = deps.storage.cabinet(cabinet).await? else {
-        ctx.dialogue.state = State::LocalityChosen;
-        return Ok(None);
-    };
-    let (Ok(iin), Ok(phone)) = (Iin::parse(&record.iin), Phone::parse(&record.phone)) else {
-        return Err(crate::storage::StorageError::Corrupt(
-            "a cabinet's IIN or phone does not parse".into(),
-        )
-        .into());
-    };
-    match Password::parse(input, &iin, &phone) {
-        Err(reason) => Ok(text_with(
+    match deps.login.new_password(cabinet, input).await? {
+        NewPassword::Refused(reason) => Ok(text_with(
             deps,
             ctx,
             reason.message_id(),
@@ -338,13 +274,17 @@ pub async fn on_new_password(
                 ("max", (crate::domain::MAX_PASSWORD_CHARS as i64).into()),
             ],
         )),
-        Ok(password) => {
-            let pending = deps.hasher.hash_password(&password).await?;
-            ctx.dialogue.state = State::RepeatPassword {
+        NewPassword::Hashed(pending) => {
+            ctx.dialogue.stay(State::RepeatPassword {
                 cabinet,
                 purpose,
+                proof,
                 pending,
-            };
+            });
+            Ok(None)
+        }
+        NewPassword::Gone => {
+            ctx.dialogue.stay(State::LocalityChosen);
             Ok(None)
         }
     }
@@ -356,175 +296,47 @@ pub async fn on_repeat_password(
     ctx: &mut ChatCtx,
     cabinet: i64,
     purpose: OtpPurpose,
+    proof: Proof,
     pending: &str,
     input: &str,
 ) -> Note {
-    if !deps.hasher.verify_password(input, pending).await? {
-        ctx.dialogue.state = State::NewPassword { cabinet, purpose };
-        return Ok(text(deps, ctx, "password-mismatch"));
-    }
-    deps.storage
-        .set_password_hash(cabinet, pending, ctx.now)
+    let set = deps
+        .login
+        .set_password(ctx.actor(), cabinet, proof, pending, input)
         .await?;
-    // A new password ends every other chat's session of this cabinet.
-    let ended = deps
-        .storage
-        .end_cabinet_sessions(
-            cabinet,
-            Some(ctx.chat_id),
-            SessionEnd::PasswordChanged,
-            ctx.now,
-        )
-        .await?;
-    tracing::info!(cabinet, purpose = %purpose, other_sessions_ended = ended, "password set");
-    // The phone (or the old password) was proved: this account's wrong guesses are forgiven.
-    deps.storage
-        .rate_limit_clear(&user_password_bucket(ctx))
-        .await?;
-    log_in(deps, ctx, cabinet).await?;
-    Ok(text(deps, ctx, "password-set"))
-}
-
-/// How a password attempt went.
-enum PasswordCheck {
-    /// Right: the cabinet's record, as it was.
-    Right,
-    /// The cabinet has no password yet (a first login that did not finish).
-    NoPassword(Cabinet),
-    /// Wrong, locked, or refused: what to tell the parent, and whether the cabinet is
-    /// locked now.
-    Refused { note: Html, locked: bool },
-    /// The cabinet is gone.
-    Gone,
-}
-
-/// The wrong passwords a Telegram user may try across all cabinets in one
-/// `LOCKOUT_MINUTES`: as many as lock one cabinet, so one account cannot lock many.
-fn user_password_bucket(ctx: &ChatCtx) -> String {
-    format!("password:{}", ctx.chat_id)
-}
-
-/// Checks a password for `cabinet`, counting the attempt before the check, per cabinet
-/// (the lock) and per Telegram user.
-async fn check_password(
-    deps: &Deps,
-    ctx: &mut ChatCtx,
-    cabinet: i64,
-    input: &str,
-) -> Result<PasswordCheck, BotError> {
-    let login = deps.config.login;
-    let Some(record) = deps.storage.cabinet(cabinet).await? else {
-        return Ok(PasswordCheck::Gone);
-    };
-    if record.password_hash.is_none() {
-        return Ok(PasswordCheck::NoPassword(record));
-    }
-    // A locked cabinet says so (and how to lift it) before anything is counted; the
-    // reservation below checks the lock again, atomically.
-    if let Some(note) = locked_note(deps, ctx, &record) {
-        return Ok(PasswordCheck::Refused { note, locked: true });
-    }
-    let bucket = user_password_bucket(ctx);
-    if !deps
-        .storage
-        .rate_limit_hit(&bucket, login.max_failures, login.lockout, ctx.now)
-        .await?
-    {
-        let minutes = (login.lockout.as_secs() / 60) as i64;
-        let note = deps.loc.html(
-            ctx.lang,
-            "password-attempts-limited",
-            &[("minutes", minutes.into())],
-        );
-        return Ok(PasswordCheck::Refused {
-            note,
-            locked: false,
-        });
-    }
-    let attempt = deps
-        .storage
-        .reserve_password_attempt(cabinet, login.max_failures, login.lockout, ctx.now)
-        .await?;
-    let (stored, failures, locks_until) = match attempt {
-        PasswordAttempt::Locked(until) => {
-            return Ok(PasswordCheck::Refused {
-                note: locked_text(deps, ctx, until),
-                locked: true,
+    match set {
+        PasswordSet::Mismatch => {
+            ctx.dialogue.stay(State::NewPassword {
+                cabinet,
+                purpose,
+                proof,
             });
+            Ok(text(deps, ctx, "password-mismatch"))
         }
-        PasswordAttempt::Check {
-            hash: None,
-            locks_until: None,
-            ..
-        } => return Ok(PasswordCheck::NoPassword(record)),
-        PasswordAttempt::Check {
-            hash,
-            failures,
-            locks_until,
-        } => (hash.unwrap_or_default(), failures, locks_until),
-    };
-    if deps.hasher.verify_password(input, &stored).await? {
-        deps.storage.record_login_success(cabinet).await?;
-        deps.storage.rate_limit_refund(&bucket).await?;
-        return Ok(PasswordCheck::Right);
-    }
-    Ok(wrong_password(deps, ctx, &record, failures, locks_until).await)
-}
-
-/// A wrong password: the tries left, or — when it locked the cabinet — until when, with the
-/// parent told by SMS.
-async fn wrong_password(
-    deps: &Deps,
-    ctx: &ChatCtx,
-    cabinet: &Cabinet,
-    failures: i64,
-    locks_until: Option<chrono::DateTime<chrono::Utc>>,
-) -> PasswordCheck {
-    deps.metrics.login(false);
-    tracing::info!(
-        cabinet = cabinet.id,
-        failures,
-        locked = locks_until.is_some(),
-        "wrong password"
-    );
-    let note = match locks_until {
-        Some(until) => {
-            tell_parent_of_lock(deps, cabinet, until).await;
-            locked_text(deps, ctx, until)
+        PasswordSet::Set(session) => {
+            ctx.session = Some(session);
+            ctx.dialogue.reset(State::LoggedIn);
+            Ok(text(deps, ctx, "password-set"))
         }
-        None => {
-            let left = (i64::from(deps.config.login.max_failures) - failures).max(1);
-            deps.loc
-                .html(ctx.lang, "password-wrong", &[("left", left.into())])
+        PasswordSet::ProofLapsed => {
+            ctx.dialogue.reset(if ctx.session.is_some() {
+                State::Settings
+            } else {
+                State::LocalityChosen
+            });
+            Ok(text(deps, ctx, "password-proof-lapsed"))
         }
-    };
-    PasswordCheck::Refused {
-        note,
-        locked: locks_until.is_some(),
     }
 }
 
-/// Each lock is told to the parent by SMS, so a parent whose cabinet a stranger locked
-/// learns it, and how to lift it («Forgot password?»).
-async fn tell_parent_of_lock(deps: &Deps, cabinet: &Cabinet, until: chrono::DateTime<chrono::Utc>) {
-    let Ok(phone) = Phone::parse(&cabinet.phone) else {
-        return;
+/// A lock, with until when and how to lift it.
+fn locked_text(deps: &Deps, ctx: &ChatCtx, lock: Lock) -> Html {
+    let (id, until) = match lock {
+        Lock::Cabinet(until) => ("locked", until),
+        Lock::Chat(until) => ("locked-chat", until),
     };
-    let text =
-        crate::messages::sms::locked(&deps.loc, cabinet.language, until, deps.config.timezone);
-    if let Err(e) = deps.sms.send(&phone, &text).await {
-        tracing::warn!(
-            cabinet = cabinet.id,
-            "the SMS about a lock did not go out: {e}"
-        );
-    }
-}
-
-fn locked_text(deps: &Deps, ctx: &ChatCtx, until: chrono::DateTime<chrono::Utc>) -> Html {
     let until = deps.loc.date_time(ctx.lang, until, deps.config.timezone);
-    let mut note = deps
-        .loc
-        .html(ctx.lang, "locked", &[("until", (&until).into())]);
+    let mut note = deps.loc.html(ctx.lang, id, &[("until", (&until).into())]);
     if let Some(support) = support_line(deps, ctx) {
         note.push_markup("\n").push(&support);
     }
@@ -549,50 +361,64 @@ fn with_support(deps: &Deps, ctx: &ChatCtx, id: &str) -> Option<Html> {
     Some(text)
 }
 
+/// What a refused password says: tries left, a lock, or the account's limit.
+fn refused(deps: &Deps, ctx: &ChatCtx, check: &PasswordCheck) -> Option<Html> {
+    match check {
+        PasswordCheck::Wrong { left } => {
+            text_with(deps, ctx, "password-wrong", &[("left", (*left).into())])
+        }
+        PasswordCheck::Locked(lock) => Some(locked_text(deps, ctx, *lock)),
+        PasswordCheck::UserLimited { window } => text_with(
+            deps,
+            ctx,
+            "password-attempts-limited",
+            &[("minutes", minutes(*window))],
+        ),
+        _ => None,
+    }
+}
+
 /// A returning parent's password.
 pub async fn on_password(deps: &Deps, ctx: &mut ChatCtx, cabinet: i64, input: &str) -> Note {
-    match check_password(deps, ctx, cabinet, input).await? {
+    match deps
+        .login
+        .check_password(ctx.actor(), cabinet, input)
+        .await?
+    {
         PasswordCheck::Right => {
             log_in(deps, ctx, cabinet).await?;
             tracing::info!(cabinet, "logged in");
             Ok(None)
         }
-        PasswordCheck::NoPassword(record) => begin_first_login(deps, ctx, &record).await,
-        PasswordCheck::Refused { note, .. } => Ok(Some(note)),
+        PasswordCheck::NoPassword(record) => {
+            let consent = deps.config.privacy_policy_url.is_some() && record.consented_at.is_none();
+            if consent {
+                ctx.dialogue.stay(State::Consent { cabinet });
+                return Ok(None);
+            }
+            ask_code(deps, ctx, &record, OtpPurpose::Login, None, false).await
+        }
         PasswordCheck::Gone => {
-            ctx.dialogue.state = State::LocalityChosen;
+            ctx.dialogue.stay(State::LocalityChosen);
             Ok(None)
         }
+        refusal => Ok(refused(deps, ctx, &refusal)),
     }
 }
 
 async fn log_in(deps: &Deps, ctx: &mut ChatCtx, cabinet: i64) -> Result<(), BotError> {
-    deps.metrics.login(true);
-    let session = deps
-        .storage
-        .start_session(ctx.chat_id, cabinet, ctx.now)
-        .await?;
-    // Pushes follow the language of the chat the parent uses.
-    deps.storage
-        .set_chat_language(ctx.chat_id, ctx.lang, ctx.now)
-        .await?;
-    ctx.session = Some(crate::storage::LiveSession {
-        id: session,
-        cabinet_id: cabinet,
-        started_at: ctx.now,
-        last_seen_at: ctx.now,
-    });
+    ctx.session = Some(deps.login.log_in(ctx.actor(), cabinet).await?);
     ctx.dialogue.reset(State::LoggedIn);
     Ok(())
 }
 
 /// «Forgot password?»: a code by SMS, then a new password.
 pub async fn forgot_password(deps: &Deps, ctx: &mut ChatCtx, cabinet: i64) -> Note {
-    let Some(record) = deps.storage.cabinet(cabinet).await? else {
-        ctx.dialogue.state = State::LocalityChosen;
+    let Some(record) = deps.login.cabinet(cabinet).await? else {
+        ctx.dialogue.stay(State::LocalityChosen);
         return Ok(None);
     };
-    send_code(deps, ctx, &record, OtpPurpose::Reset).await
+    ask_code(deps, ctx, &record, OtpPurpose::Reset, None, false).await
 }
 
 /// «Resend code».
@@ -601,27 +427,27 @@ pub async fn resend_code(
     ctx: &mut ChatCtx,
     cabinet: i64,
     purpose: OtpPurpose,
+    consented: bool,
 ) -> Note {
-    let Some(record) = deps.storage.cabinet(cabinet).await? else {
-        ctx.dialogue.state = State::LocalityChosen;
+    let Some(record) = deps.login.cabinet(cabinet).await? else {
+        ctx.dialogue.stay(State::LocalityChosen);
         return Ok(None);
     };
-    let to = match deps
-        .storage
-        .latest_otp(cabinet, ctx.chat_id, purpose)
-        .await?
-    {
-        Some(last) if purpose == OtpPurpose::PhoneChange => Phone::parse(&last.phone).ok(),
-        _ => None,
+    let to = match purpose {
+        OtpPurpose::PhoneChange => {
+            deps.login
+                .code_destination(ctx.actor(), cabinet, purpose)
+                .await?
+        }
+        OtpPurpose::Login | OtpPurpose::Reset => None,
     };
-    if let Some(note) = send_code_to(deps, ctx, &record, purpose, to).await? {
+    if let Some(note) = ask_code(deps, ctx, &record, purpose, to, consented).await? {
         return Ok(Some(note));
     }
     // Each new code says which it is, so a second resend reads differently from the first.
-    let since = ctx.now - chrono::Duration::hours(24);
     let sent = deps
-        .storage
-        .codes_sent_to_chat(cabinet, ctx.chat_id, purpose, since)
+        .login
+        .codes_today(ctx.actor(), cabinet, purpose)
         .await?;
     let nth = crate::i18n::ordinal(ctx.lang, sent);
     Ok(text_with(
@@ -657,31 +483,53 @@ pub async fn log_out(deps: &Deps, ctx: &mut ChatCtx) -> Note {
     Ok(text(deps, ctx, "logged-out"))
 }
 
-/// Settings, «change password»: the current password first.
-pub async fn on_old_password(deps: &Deps, ctx: &mut ChatCtx, cabinet: i64, input: &str) -> Note {
-    match check_password(deps, ctx, cabinet, input).await? {
+/// A password asked for inside the cabinet (the old one before a new one, or before a
+/// guarded change): right moves on to `then`; wrong counts like any wrong password, and a
+/// lock ends this chat's session — never the parent's other chats'.
+pub async fn in_cabinet_password(
+    deps: &Deps,
+    ctx: &mut ChatCtx,
+    cabinet: i64,
+    input: &str,
+    then: State,
+) -> Note {
+    match deps
+        .login
+        .check_password(ctx.actor(), cabinet, input)
+        .await?
+    {
         PasswordCheck::Right | PasswordCheck::NoPassword(_) => {
-            ctx.dialogue.state = State::NewPassword {
-                cabinet,
-                purpose: OtpPurpose::Reset,
-            };
+            ctx.dialogue.stay(then);
             Ok(None)
-        }
-        PasswordCheck::Refused { note, locked } => {
-            if locked {
-                // Locked: the session ends too, as on any other screen that needs the
-                // password.
-                deps.storage
-                    .end_cabinet_sessions(cabinet, None, SessionEnd::Logout, ctx.now)
-                    .await?;
-                ctx.session = None;
-                ctx.dialogue.state = State::LocalityChosen;
-            }
-            Ok(Some(note))
         }
         PasswordCheck::Gone => {
-            ctx.dialogue.state = State::LocalityChosen;
+            ctx.dialogue.reset(State::LocalityChosen);
             Ok(None)
         }
+        refusal @ PasswordCheck::Locked(_) => {
+            deps.storage
+                .end_chat_session(ctx.chat_id, SessionEnd::Logout, ctx.now)
+                .await?;
+            ctx.session = None;
+            ctx.dialogue.reset(State::LocalityChosen);
+            Ok(refused(deps, ctx, &refusal))
+        }
+        refusal => Ok(refused(deps, ctx, &refusal)),
     }
+}
+
+/// Settings, «change password»: the current password first.
+pub async fn on_old_password(
+    deps: &Deps,
+    ctx: &mut ChatCtx,
+    cabinet: i64,
+    session: i64,
+    input: &str,
+) -> Note {
+    let then = State::NewPassword {
+        cabinet,
+        purpose: OtpPurpose::Reset,
+        proof: Proof::OldPassword { session },
+    };
+    in_cabinet_password(deps, ctx, cabinet, input, then).await
 }

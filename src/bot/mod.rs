@@ -33,11 +33,11 @@ pub use context::ChatCtx;
 pub use schema::schema;
 pub use webhook::SECRET_HEADER;
 
-use crate::auth::{CodeSeal, Hasher};
 use crate::channels::sms::SmsSender;
 use crate::config::Config;
 use crate::domain::Language;
 use crate::i18n::Localizer;
+use crate::login::LoginService;
 use crate::metrics::Metrics;
 use crate::storage::{Storage, StorageError};
 use crate::telegram::{BotApi, Pacer};
@@ -57,10 +57,8 @@ pub struct Deps {
     pub config: Arc<Config>,
     /// The bot's username, for texts that point to it.
     pub bot_username: Arc<str>,
-    pub hasher: Hasher,
-    /// Seals confirmation codes under `CODE_SECRET`.
-    pub seal: CodeSeal,
-    pub sms: SmsSender,
+    /// The login policy: codes, passwords, locks, proofs.
+    pub login: LoginService,
     pub metrics: Arc<Metrics>,
     /// Every message the bot sends waits its turn here (shared with the push sender).
     pub pacer: Pacer,
@@ -76,6 +74,8 @@ pub enum BotError {
     Texts(#[from] crate::i18n::I18nError),
     #[error("passwords: {0}")]
     Auth(#[from] crate::auth::AuthError),
+    #[error("login: {0}")]
+    Login(#[from] crate::login::LoginError),
     #[error("the webhook server could not listen on the WEBHOOK_LISTEN address: {0}")]
     Listen(std::io::Error),
     #[error("Telegram refused the webhook: {0}")]
@@ -288,19 +288,22 @@ pub async fn launch(
     metrics: Arc<Metrics>,
     loc: Arc<Localizer>,
 ) -> Result<(RunningBot, Arc<str>), BotError> {
-    let hasher = Hasher::new(config.argon2)?;
     let me = telegram.bot.get_me().await?;
     register_commands(&telegram.bot, &loc, config.default_language).await?;
     let bot_username: Arc<str> = me.username().into();
-    let seal = CodeSeal::new(config.code_secret.secret.expose());
+    let login = LoginService::new(
+        storage.clone(),
+        config.clone(),
+        sms,
+        loc.clone(),
+        metrics.clone(),
+    )?;
     let deps = Deps {
         storage,
         loc,
         config,
         bot_username: bot_username.clone(),
-        hasher,
-        seal,
-        sms,
+        login,
         metrics,
         pacer: telegram.pacer.clone(),
     };

@@ -3,7 +3,7 @@
 //! Each transition is a short function in the module of its part of the bot.
 
 pub use super::pressed::Pressed;
-use super::state::State;
+use super::state::{Guarded, State};
 use super::{BotError, ChatCtx, Deps, cabinet, login, settings, start};
 use crate::i18n::Html;
 use crate::messages::Callback;
@@ -33,7 +33,7 @@ fn go(ctx: &mut ChatCtx, state: State) -> Result<Pressed, BotError> {
 pub async fn press(deps: &Deps, ctx: &mut ChatCtx, callback: Callback) -> Result<Pressed, BotError> {
     use Callback as C;
     use State as S;
-    let state = ctx.dialogue.state.clone();
+    let state = ctx.dialogue.state().clone();
     let inside = state.in_cabinet();
     match (callback, state) {
         (C::Noop, _) => Ok(Pressed::Toast(String::new())),
@@ -48,7 +48,7 @@ pub async fn press(deps: &Deps, ctx: &mut ChatCtx, callback: Callback) -> Result
         (C::ReenterIin, S::NoCabinet) => stay(ctx, S::EnteringIin),
         (C::Consent(agreed), S::Consent { cabinet }) => noted(login::on_consent(deps, ctx, cabinet, agreed).await?),
         (C::CodeContinue, S::EnteringCode { .. }) => Ok(Pressed::Toast(deps.loc.text(ctx.lang, "code-continue"))),
-        (C::ResendCode, S::EnteringCode { cabinet, purpose }) => noted(login::resend_code(deps, ctx, cabinet, purpose).await?),
+        (C::ResendCode, S::EnteringCode { cabinet, purpose, consented, .. }) => noted(login::resend_code(deps, ctx, cabinet, purpose, consented).await?),
         (C::ForgotPassword, S::EnteringPassword { cabinet }) => noted(login::forgot_password(deps, ctx, cabinet).await?),
         (C::Cancel, s) if s.in_login() || s.in_settings_prompt() => noted(login::cancel(deps, ctx)),
         // The cabinet.
@@ -69,10 +69,10 @@ pub async fn press(deps: &Deps, ctx: &mut ChatCtx, callback: Callback) -> Result
         (C::ToggleChannel(channel), S::Settings) => settings::toggle_channel(deps, ctx, channel).await,
         (C::ChangeLanguage, S::Settings) => settings::change_language(ctx),
         (C::ChangePassword, S::Settings) => settings::change_password(ctx),
-        (C::SetEmail, S::Settings) => stay(ctx, S::EnteringEmail),
+        (C::SetEmail, S::Settings) => settings::guarded(ctx, Guarded::Email),
         (C::RemoveEmail, S::Settings) => settings::remove_email(deps, ctx).await,
-        (C::ChangePhone, S::Settings) => stay(ctx, S::EnteringNewPhone),
-        (C::AddPhone, S::Settings) => stay(ctx, S::EnteringExtraPhone),
+        (C::ChangePhone, S::Settings) => settings::guarded(ctx, Guarded::MainPhone),
+        (C::AddPhone, S::Settings) => settings::guarded(ctx, Guarded::ExtraPhone),
         (C::RemovePhone(index), S::Settings) => settings::remove_phone(deps, ctx, index).await,
         (C::Sessions, S::Settings) => go(ctx, S::Sessions),
         (C::EndSession(session), S::Sessions) => settings::end_session(deps, ctx, session).await,
@@ -83,8 +83,6 @@ pub async fn press(deps: &Deps, ctx: &mut ChatCtx, callback: Callback) -> Result
 
 /// What a parent typed (or shared) while a screen waited.
 pub struct Typed<'a> {
-    /// The Telegram user who wrote.
-    pub user: i64,
     /// The text, unless the message was something else (or forwarded).
     pub text: Option<&'a str>,
     /// Forwarded from elsewhere: never taken as input, even when it is text.
@@ -98,21 +96,22 @@ pub struct Typed<'a> {
 pub async fn typed(deps: &Deps, ctx: &mut ChatCtx, input: Typed<'_>) -> Result<Option<Html>, BotError> {
     use State as S;
     let text = |id: &str| Some(deps.loc.html_text(ctx.lang, id));
-    Ok(match (ctx.dialogue.state.clone(), input.text) {
-        (S::EnteringIin, Some(t)) => login::on_iin(deps, ctx, input.user, t).await?,
-        (S::EnteringCode { cabinet, purpose }, Some(t)) => login::on_code(deps, ctx, cabinet, purpose, t).await?,
-        (S::EnteringCode { cabinet, purpose }, None) if input.contact.is_some() && deps.config.allow_contact_verification => {
+    Ok(match (ctx.dialogue.state().clone(), input.text) {
+        (S::EnteringIin, Some(t)) => login::on_iin(deps, ctx, t).await?,
+        (S::EnteringCode { cabinet, purpose, consented, .. }, Some(t)) => login::on_code(deps, ctx, cabinet, purpose, consented, t).await?,
+        (S::EnteringCode { cabinet, purpose, consented, .. }, None) if input.contact.is_some() && deps.config.allow_contact_verification => {
             let contact = input.contact.expect("checked");
             let owner = contact.user_id.map(|u| u.0 as i64);
-            login::on_contact(deps, ctx, cabinet, purpose, input.user, owner, &contact.phone_number).await?
+            login::on_contact(deps, ctx, cabinet, purpose, consented, owner, &contact.phone_number).await?
         }
-        (S::NewPassword { cabinet, purpose }, Some(t)) => login::on_new_password(deps, ctx, cabinet, purpose, t).await?,
-        (S::RepeatPassword { cabinet, purpose, pending }, Some(t)) => login::on_repeat_password(deps, ctx, cabinet, purpose, &pending, t).await?,
+        (S::NewPassword { cabinet, purpose, proof }, Some(t)) => login::on_new_password(deps, ctx, cabinet, purpose, proof, t).await?,
+        (S::RepeatPassword { cabinet, purpose, proof, pending }, Some(t)) => login::on_repeat_password(deps, ctx, cabinet, purpose, proof, &pending, t).await?,
         (S::EnteringPassword { cabinet }, Some(t)) => login::on_password(deps, ctx, cabinet, t).await?,
-        (S::OldPassword { cabinet }, Some(t)) => login::on_old_password(deps, ctx, cabinet, t).await?,
-        (S::EnteringEmail, Some(t)) => settings::on_email(deps, ctx, t).await?,
-        (S::EnteringNewPhone, Some(t)) => settings::on_new_phone(deps, ctx, t).await?,
-        (S::EnteringExtraPhone, Some(t)) => settings::on_extra_phone(deps, ctx, t).await?,
+        (S::OldPassword { cabinet, session }, Some(t)) => login::on_old_password(deps, ctx, cabinet, session, t).await?,
+        (S::ConfirmPassword { cabinet, session, then }, Some(t)) => settings::on_confirm_password(deps, ctx, cabinet, session, then, t).await?,
+        (S::EnteringEmail { .. }, Some(t)) => settings::on_email(deps, ctx, t).await?,
+        (S::EnteringNewPhone { .. }, Some(t)) => settings::on_new_phone(deps, ctx, t).await?,
+        (S::EnteringExtraPhone { .. }, Some(t)) => settings::on_extra_phone(deps, ctx, t).await?,
         (S::EnteringIin, None) if input.forwarded => text("forwarded-iin"),
         (state, None) if state.expects_text() && input.forwarded => text("forwarded-not-accepted"),
         (state, None) if state.expects_text() => text("text-expected"),

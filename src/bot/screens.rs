@@ -6,7 +6,7 @@ use chrono::{Datelike, NaiveDate};
 use super::state::{AfterLanguage, State};
 use super::views::{self, PAGE, Screen, Voice};
 use super::{BotError, ChatCtx, Deps};
-use crate::domain::{OtpPurpose, Phone};
+use crate::domain::OtpPurpose;
 
 fn voice<'a>(deps: &'a Deps, ctx: &ChatCtx) -> Voice<'a> {
     Voice {
@@ -19,7 +19,10 @@ fn voice<'a>(deps: &'a Deps, ctx: &ChatCtx) -> Voice<'a> {
 /// The screen of the chat's current state. A cabinet screen whose record is gone (or is not
 /// this cabinet's) leads to the menu, saying so.
 pub async fn render(deps: &Deps, ctx: &mut ChatCtx) -> Result<Screen, BotError> {
-    match ctx.cabinet_id().filter(|_| ctx.dialogue.state.in_cabinet()) {
+    match ctx
+        .cabinet_id()
+        .filter(|_| ctx.dialogue.state().in_cabinet())
+    {
         Some(cabinet) => match cabinet_screen(deps, ctx, cabinet).await? {
             Some(screen) => Ok(screen),
             None => {
@@ -40,7 +43,7 @@ pub async fn render(deps: &Deps, ctx: &mut ChatCtx) -> Result<Screen, BotError> 
 async fn outside_screen(deps: &Deps, ctx: &ChatCtx) -> Result<Screen, BotError> {
     let v = voice(deps, ctx);
     let bot = &deps.bot_username;
-    Ok(match &ctx.dialogue.state {
+    Ok(match ctx.dialogue.state() {
         State::New => views::start::language(&deps.loc, ctx.lang, true, bot),
         State::ChoosingLanguage { then } => {
             let greeting = matches!(then, AfterLanguage::Locality { .. });
@@ -63,15 +66,20 @@ async fn outside_screen(deps: &Deps, ctx: &ChatCtx) -> Result<Screen, BotError> 
             let url = deps.config.privacy_policy_url.as_ref();
             views::login::consent(&v, url.map(|u| u.as_str()).unwrap_or_default())
         }
-        State::EnteringCode { cabinet, purpose } => {
-            // Where the newest code went: the phone on file, or a new main phone.
-            let s = &deps.storage;
-            let to = match s.latest_otp(*cabinet, ctx.chat_id, *purpose).await? {
-                Some(last) => Some(last.phone),
-                None => s.cabinet(*cabinet).await?.map(|c| c.phone),
-            };
-            let phone = to.and_then(|p| Phone::parse(&p).ok()).map(|p| p.masked());
-            views::login::code_sent(&v, &phone.unwrap_or_default(), deps.config.otp.ttl)
+        State::EnteringCode {
+            cabinet, purpose, ..
+        } => {
+            // Where this chat's live code went (the phone on file, or a new main phone); with
+            // none (the limits refused one), the contact button is the way on.
+            let login = &deps.login;
+            let actor = ctx.actor();
+            if login.has_live_code(actor, *cabinet, *purpose).await? {
+                let to = login.code_destination(actor, *cabinet, *purpose).await?;
+                let phone = to.map(|p| p.masked()).unwrap_or_default();
+                views::login::code_sent(&v, &phone, deps.config.otp.ttl)
+            } else {
+                views::login::prompt(&v, "code-contact-instead")
+            }
         }
         // A first password, or a new one (forgotten, or changed in Settings).
         State::NewPassword { purpose, .. } => match purpose {
@@ -109,7 +117,7 @@ async fn cabinet_screen(
 ) -> Result<Option<Screen>, BotError> {
     let v = voice(deps, ctx);
     let s = &deps.storage;
-    Ok(Some(match ctx.dialogue.state.clone() {
+    Ok(Some(match ctx.dialogue.state().clone() {
         State::Feed { page } => {
             let listed = s.feed(cabinet, i64::from(page), PAGE).await?;
             // Shown means read.
@@ -153,9 +161,10 @@ async fn cabinet_screen(
             views::settings::sessions(&v, &s.live_sessions(cabinet).await?, ctx.chat_id)
         }
         State::OldPassword { .. } => views::login::prompt(&v, "password-old-prompt"),
-        State::EnteringEmail => views::login::prompt(&v, "email-prompt"),
-        State::EnteringNewPhone => views::login::prompt(&v, "phone-new-prompt"),
-        State::EnteringExtraPhone => views::login::prompt(&v, "phone-extra-prompt"),
+        State::ConfirmPassword { .. } => views::login::prompt(&v, "password-confirm-prompt"),
+        State::EnteringEmail { .. } => views::login::prompt(&v, "email-prompt"),
+        State::EnteringNewPhone { .. } => views::login::prompt(&v, "phone-new-prompt"),
+        State::EnteringExtraPhone { .. } => views::login::prompt(&v, "phone-extra-prompt"),
         // The main menu.
         _ => {
             let name = s.cabinet(cabinet).await?.map(|c| c.full_name);

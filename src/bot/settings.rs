@@ -1,9 +1,9 @@
 //! Settings (SPEC §1.8): what its buttons and prompts do. Every button naming something —
 //! an extra phone, a session — is looked up again in this chat's own cabinet.
 
-use super::login::{Note, send_code_to};
+use super::login::{Note, ask_code, in_cabinet_password};
 use super::pressed::Pressed;
-use super::state::{AfterLanguage, State};
+use super::state::{AfterLanguage, Guarded, State};
 use super::{BotError, ChatCtx, Deps};
 use crate::domain::{Channel, OtpPurpose, Phone};
 use crate::storage::SessionEnd;
@@ -53,11 +53,40 @@ pub fn change_language(ctx: &mut ChatCtx) -> Result<Pressed, BotError> {
 
 /// The current password first, then a new one twice.
 pub fn change_password(ctx: &mut ChatCtx) -> Result<Pressed, BotError> {
-    let Some(cabinet) = ctx.cabinet_id() else {
+    let Some(session) = ctx.session else {
         return Ok(Pressed::Stale);
     };
-    ctx.dialogue.stay(State::OldPassword { cabinet });
+    ctx.dialogue.stay(State::OldPassword {
+        cabinet: session.cabinet_id,
+        session: session.id,
+    });
     Ok(Pressed::Done(None))
+}
+
+/// A change that could hand the cabinet to whoever holds this chat (a main phone, an
+/// e-mail, an extra phone): the password first, in this session.
+pub fn guarded(ctx: &mut ChatCtx, then: Guarded) -> Result<Pressed, BotError> {
+    let Some(session) = ctx.session else {
+        return Ok(Pressed::Stale);
+    };
+    ctx.dialogue.stay(State::ConfirmPassword {
+        cabinet: session.cabinet_id,
+        session: session.id,
+        then,
+    });
+    Ok(Pressed::Done(None))
+}
+
+/// The password before a guarded change: right leads to its prompt.
+pub async fn on_confirm_password(
+    deps: &Deps,
+    ctx: &mut ChatCtx,
+    cabinet: i64,
+    session: i64,
+    then: Guarded,
+    input: &str,
+) -> Note {
+    in_cabinet_password(deps, ctx, cabinet, input, then.prompt(session)).await
 }
 
 /// Removes the e-mail (and with it the e-mail channel, unless it is the last one on).
@@ -175,7 +204,15 @@ pub async fn on_new_phone(deps: &Deps, ctx: &mut ChatCtx, input: &str) -> Note {
     if record.phone == phone.as_str() {
         return Ok(text(deps, ctx, "phone-same"));
     }
-    send_code_to(deps, ctx, &record, OtpPurpose::PhoneChange, Some(phone)).await
+    ask_code(
+        deps,
+        ctx,
+        &record,
+        OtpPurpose::PhoneChange,
+        Some(phone),
+        false,
+    )
+    .await
 }
 
 /// Settings, «add a phone»: an extra number (no code: nothing is sent to it).

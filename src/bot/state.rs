@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::OtpPurpose;
+use crate::login::Proof;
 
 /// What the chat's current screen is.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -32,20 +33,29 @@ pub enum State {
         cabinet: i64,
     },
     /// A code was sent by SMS; waiting for it (or the phone shared as a contact).
+    /// `consented`: the parent agreed to the processing of personal data first; it is
+    /// recorded once the phone is proved. `session`: a code for a new main phone belongs to
+    /// the session that asked for it.
     EnteringCode {
         cabinet: i64,
         purpose: OtpPurpose,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        consented: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session: Option<i64>,
     },
-    /// The code was right: the new password, first time.
+    /// The phone (or the old password) was proved: the new password, first time.
     NewPassword {
         cabinet: i64,
         purpose: OtpPurpose,
+        proof: Proof,
     },
     /// The new password again. `pending` is the Argon2 hash of the first entry, never the
     /// password itself.
     RepeatPassword {
         cabinet: i64,
         purpose: OtpPurpose,
+        proof: Proof,
         pending: String,
     },
     /// A returning parent's password.
@@ -85,13 +95,27 @@ pub enum State {
     /// Settings: the current password, before a new one.
     OldPassword {
         cabinet: i64,
+        session: i64,
+    },
+    /// Settings: the password, before a change that could hand the cabinet to someone else
+    /// (a main phone, an e-mail, an extra phone).
+    ConfirmPassword {
+        cabinet: i64,
+        session: i64,
+        then: Guarded,
     },
     /// Settings: a new e-mail address.
-    EnteringEmail,
+    EnteringEmail {
+        session: i64,
+    },
     /// Settings: a new main phone (confirmed by a code sent to it).
-    EnteringNewPhone,
+    EnteringNewPhone {
+        session: i64,
+    },
     /// Settings: an extra phone.
-    EnteringExtraPhone,
+    EnteringExtraPhone {
+        session: i64,
+    },
     /// Settings: every chat logged into this cabinet, each of which can be ended.
     Sessions,
 }
@@ -106,7 +130,27 @@ impl State {
                 | State::RepeatPassword { .. }
                 | State::EnteringPassword { .. }
                 | State::OldPassword { .. }
+                | State::ConfirmPassword { .. }
         )
+    }
+
+    /// The session a step inside the cabinet belongs to: when that session is no longer the
+    /// chat's live one, the step is void (a prompt begun before a logout, or before another
+    /// chat ended this one, acts on nothing).
+    pub fn session(&self) -> Option<i64> {
+        match self {
+            State::OldPassword { session, .. }
+            | State::ConfirmPassword { session, .. }
+            | State::EnteringEmail { session }
+            | State::EnteringNewPhone { session }
+            | State::EnteringExtraPhone { session } => Some(*session),
+            State::EnteringCode { session, .. } => *session,
+            State::NewPassword { proof, .. } | State::RepeatPassword { proof, .. } => match proof {
+                Proof::OldPassword { session } => Some(*session),
+                Proof::Phone { .. } => None,
+            },
+            _ => None,
+        }
     }
 
     /// Screens that show the cabinet: they need a live session.
@@ -124,9 +168,10 @@ impl State {
                 | State::Attendance { .. }
                 | State::Settings
                 | State::OldPassword { .. }
-                | State::EnteringEmail
-                | State::EnteringNewPhone
-                | State::EnteringExtraPhone
+                | State::ConfirmPassword { .. }
+                | State::EnteringEmail { .. }
+                | State::EnteringNewPhone { .. }
+                | State::EnteringExtraPhone { .. }
                 | State::Sessions
         )
     }
@@ -149,9 +194,10 @@ impl State {
         matches!(
             self,
             State::OldPassword { .. }
-                | State::EnteringEmail
-                | State::EnteringNewPhone
-                | State::EnteringExtraPhone
+                | State::ConfirmPassword { .. }
+                | State::EnteringEmail { .. }
+                | State::EnteringNewPhone { .. }
+                | State::EnteringExtraPhone { .. }
         )
     }
 
@@ -162,9 +208,9 @@ impl State {
             || matches!(
                 self,
                 State::EnteringIin
-                    | State::EnteringEmail
-                    | State::EnteringNewPhone
-                    | State::EnteringExtraPhone
+                    | State::EnteringEmail { .. }
+                    | State::EnteringNewPhone { .. }
+                    | State::EnteringExtraPhone { .. }
             )
     }
 
@@ -174,6 +220,26 @@ impl State {
                 self,
                 State::EnteringIin | State::NoCabinet | State::Consent { .. }
             )
+    }
+}
+
+/// What the password guards in Settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Guarded {
+    MainPhone,
+    Email,
+    ExtraPhone,
+}
+
+impl Guarded {
+    /// The prompt the password leads to, in `session`.
+    pub fn prompt(self, session: i64) -> State {
+        match self {
+            Guarded::MainPhone => State::EnteringNewPhone { session },
+            Guarded::Email => State::EnteringEmail { session },
+            Guarded::ExtraPhone => State::EnteringExtraPhone { session },
+        }
     }
 }
 
@@ -191,10 +257,12 @@ pub enum AfterLanguage {
 pub const BACK_DEPTH: usize = 8;
 
 /// The stored dialogue: the state, which message is the current screen (buttons on any
-/// other message are stale) and what it shows, and the way back.
+/// other message are stale) and what it shows, and the way back. The state changes only
+/// through the transitions below (`go`, `stay`, `go_back`, `reset`), so none skips the way
+/// back or the session check that `ChatCtx` runs on the state it finds.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Dialogue {
-    pub state: State,
+    state: State,
     #[serde(default)]
     pub screen: Option<i32>,
     /// The fingerprint of what the screen message shows (`Screen::fingerprint`): an edit
@@ -208,6 +276,11 @@ pub struct Dialogue {
 }
 
 impl Dialogue {
+    /// Where the chat stands.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
     /// On to `next`, remembering where the parent was.
     pub fn go(&mut self, next: State) {
         let here = std::mem::replace(&mut self.state, next);

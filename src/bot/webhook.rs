@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -71,7 +71,6 @@ pub async fn serve(
     });
     let app = Router::new()
         .route(&path, post(receive))
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(hook.clone());
     let (closed_tx, closed) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
@@ -96,7 +95,9 @@ pub async fn serve(
     let _ = server.await;
 }
 
-async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes) -> Response {
+/// The secret is compared before a byte of the body is read: a stranger's request costs the
+/// headers, never a megabyte of reading.
+async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Body) -> Response {
     let presented = headers
         .get(SECRET_HEADER)
         .map(|v| v.as_bytes())
@@ -108,6 +109,10 @@ async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes)
     if hook.stopping.load(Ordering::SeqCst) {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(body) => body,
+        Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+    };
     let update: Update = match serde_json::from_slice(&body) {
         Ok(update) => update,
         Err(error) => {

@@ -29,7 +29,7 @@ impl Key {
     pub fn is_secret(&self) -> bool {
         matches!(
             self.kind,
-            Kind::Secret { .. } | Kind::SecretUrl(_) | Kind::BotToken
+            Kind::Secret { .. } | Kind::SecretUrl(_) | Kind::BotToken | Kind::WebhookSecret
         )
     }
 }
@@ -111,7 +111,9 @@ impl Kind {
             Kind::TimeZone => "an IANA time zone such as Asia/Almaty".into(),
             Kind::Address => "HOST:PORT, e.g. 127.0.0.1:8080".into(),
             Kind::Database => "sqlite://FILE or postgres://USER:PASSWORD@HOST:PORT/DB".into(),
-            Kind::WebhookSecret => "1-256 of A-Z a-z 0-9 _ -".into(),
+            Kind::WebhookSecret => {
+                format!("{WEBHOOK_SECRET_MIN}-256 of A-Z a-z 0-9 _ -, e.g. from `kabinet secret`")
+            }
         }
     }
 
@@ -158,6 +160,9 @@ impl Kind {
                 .map_err(|_| "is not an address".into()),
             Kind::Database => DatabaseUrl::parse(raw).map(Value::Database),
             Kind::WebhookSecret => {
+                if raw.len() < WEBHOOK_SECRET_MIN {
+                    return Err("is too short".into());
+                }
                 let ok = raw.len() <= 256
                     && raw
                         .bytes()
@@ -195,6 +200,10 @@ fn looks_like_bot_token(s: &str) -> bool {
     }
 }
 
+/// The shortest webhook secret taken: anyone who finds the webhook's address could post
+/// updates as Telegram, so the secret must be one no one guesses.
+pub const WEBHOOK_SECRET_MIN: usize = 32;
+
 const HTTP: &[&str] = &["http", "https"];
 const HTTPS: &[&str] = &["https"];
 
@@ -221,8 +230,8 @@ keys! {
         "BOT_TOKEN" = "", Kind::BotToken, None, "the bot's token from @BotFather; required by `kabinet run`";
         "TELEGRAM_API_URL" = "https://api.telegram.org", Kind::Url(HTTP), None, "Bot API base URL: Telegram, a local Bot API server or a test fake";
         "WEBHOOK_URL" = "", Kind::Url(HTTPS), Some("long polling"), "public https URL Telegram posts updates to; long polling when empty";
-        "WEBHOOK_LISTEN" = "0.0.0.0:8443", Kind::Address, None, "address the webhook server listens on";
-        "WEBHOOK_SECRET" = "", Kind::WebhookSecret, None, "secret Telegram echoes in X-Telegram-Bot-Api-Secret-Token (1-256 of A-Z a-z 0-9 _ -); required with WEBHOOK_URL";
+        "WEBHOOK_LISTEN" = "127.0.0.1:8443", Kind::Address, None, "address the webhook server listens on, behind the reverse proxy that terminates TLS";
+        "WEBHOOK_SECRET" = "", Kind::WebhookSecret, None, "secret Telegram echoes in X-Telegram-Bot-Api-Secret-Token (32-256 of A-Z a-z 0-9 _ -, e.g. from `kabinet secret`); required with WEBHOOK_URL";
         "WEBHOOK_MAX_CONNECTIONS" = "40", n(1, 100), None, "updates Telegram posts at once to the whole deployment (1-100); on PostgreSQL each one in hand holds a connection";
         "TELEGRAM_GLOBAL_RATE" = "30", n(1, 1000), None, "Telegram's overall limit, messages per second (1-1000; above 30 needs paid broadcasts); Kabinet sends at 90 % of it";
         "TELEGRAM_CHAT_RATE" = "1", n(1, 30), None, "Telegram's limit per private chat, messages per second (1-30); Kabinet sends at 90 % of it";
@@ -257,10 +266,13 @@ keys! {
         "CODE_SECRET" = "", Kind::Secret { min_chars: 32 }, Some("a random key for this process; `kabinet run` needs one"), "key that seals confirmation codes at rest (HMAC-SHA-256), 32 characters or more, kept apart from the database; required by `kabinet run`; `kabinet secret` prints a new one";
         "OTP_TTL_SECS" = "300", n(30, 3600), None, "lifetime of a confirmation code, seconds";
         "OTP_MAX_ATTEMPTS" = "5", n(1, 20), None, "wrong entries allowed per code";
-        "OTP_RESEND_SECS" = "60", n(0, 3600), None, "seconds before another code may be sent";
-        "OTP_DAILY_LIMIT" = "5", n(1, 100), None, "codes per cabinet per day";
-        "LOGIN_MAX_FAILURES" = "5", n(1, 100), None, "wrong passwords before the cabinet is locked";
-        "LOCKOUT_MINUTES" = "15", n(1, 24 * 60), None, "first lock's length; each repeat doubles it";
+        "OTP_RESEND_SECS" = "60", n(0, 3600), None, "seconds before another code may go to the same number";
+        "OTP_DAILY_LIMIT" = "5", n(1, 100), None, "codes a day for the parent's own chats (those that have held a session of the cabinet), together; strangers cannot use them up";
+        "OTP_NEW_CHAT_LIMIT" = "3", n(1, 100), None, "codes a day one chat that never held a session of a cabinet may ask for it (a parent's first login, or a stranger)";
+        "OTP_USER_DAILY_LIMIT" = "5", n(1, 100), None, "codes a day one Telegram user may ask for cabinets it never held a session of, all together";
+        "LOGIN_MAX_FAILURES" = "5", n(1, 100), None, "wrong passwords in a row from one chat before that chat is locked out of the cabinet (and per Telegram user across cabinets)";
+        "LOGIN_CABINET_MAX_FAILURES" = "10", n(2, 1000), None, "wrong passwords in a day, from two chats or more, before the cabinet itself is locked";
+        "LOCKOUT_MINUTES" = "15", n(1, 24 * 60), None, "first lock's length; each repeat doubles it, up to 24 hours; a day without wrong passwords forgets earlier locks";
         "IIN_LOOKUP_LIMIT" = "10", n(1, 10_000), None, "IIN look-ups a Telegram user may make per window";
         "IIN_LOOKUP_WINDOW_MINUTES" = "10", n(1, 24 * 60), None, "the window of IIN_LOOKUP_LIMIT, minutes";
         "SESSION_IDLE_DAYS" = "30", n(1, 365), None, "a chat's login ends after this many days unused";

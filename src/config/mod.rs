@@ -139,12 +139,20 @@ pub struct OtpConfig {
     pub ttl: Duration,
     pub max_attempts: u32,
     pub resend_after: Duration,
+    /// `OTP_DAILY_LIMIT`: the parent's own chats, together.
     pub daily_limit: u32,
+    /// `OTP_NEW_CHAT_LIMIT`: one chat that never held a session of the cabinet.
+    pub new_chat_limit: u32,
+    /// `OTP_USER_DAILY_LIMIT`: one Telegram user, across cabinets it never held a session of.
+    pub user_daily_limit: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
 pub struct LoginConfig {
+    /// Wrong passwords in a row from one chat before it is locked out.
     pub max_failures: u32,
+    /// Wrong passwords in a day, from two chats or more, before the cabinet is locked.
+    pub cabinet_max_failures: u32,
     pub lockout: Duration,
     pub iin_lookup_limit: u32,
     pub iin_lookup_window: Duration,
@@ -334,6 +342,11 @@ impl Values {
         });
     }
 
+    /// Whether `key`'s value was refused already (so it is not reported twice).
+    fn failed(&self, key: &str) -> bool {
+        self.errors.iter().any(|e| e.key == key)
+    }
+
     fn get(&self, key: &str) -> Option<&Value> {
         self.read.get(key)
     }
@@ -473,9 +486,12 @@ impl Config {
                 max_attempts: v.number("OTP_MAX_ATTEMPTS") as u32,
                 resend_after: v.seconds("OTP_RESEND_SECS", 1),
                 daily_limit: v.number("OTP_DAILY_LIMIT") as u32,
+                new_chat_limit: v.number("OTP_NEW_CHAT_LIMIT") as u32,
+                user_daily_limit: v.number("OTP_USER_DAILY_LIMIT") as u32,
             },
             login: LoginConfig {
                 max_failures: v.number("LOGIN_MAX_FAILURES") as u32,
+                cabinet_max_failures: v.number("LOGIN_CABINET_MAX_FAILURES") as u32,
                 lockout: v.seconds("LOCKOUT_MINUTES", 60),
                 iin_lookup_limit: v.number("IIN_LOOKUP_LIMIT") as u32,
                 iin_lookup_window: v.seconds("IIN_LOOKUP_WINDOW_MINUTES", 60),
@@ -567,10 +583,13 @@ fn webhook_config(v: &mut Values) -> Option<WebhookConfig> {
         return None;
     }
     let Some(secret) = v.secret("WEBHOOK_SECRET") else {
+        if v.failed("WEBHOOK_SECRET") {
+            return None;
+        }
         v.fail(
             "WEBHOOK_SECRET",
             "is missing (WEBHOOK_URL needs it)".into(),
-            "1-256 of A-Z a-z 0-9 _ -",
+            "32-256 of A-Z a-z 0-9 _ -, e.g. from `kabinet secret`",
         );
         return None;
     };
@@ -707,27 +726,34 @@ mod tests {
             err.starts_with("WEBHOOK_SECRET: is missing (WEBHOOK_URL needs it)"),
             "{err}"
         );
+        // A secret anyone could guess lets anyone post updates as Telegram.
+        let err = Config::from_vars(&vars(&[
+            ("WEBHOOK_URL", "https://kabinet.example.kz/tg"),
+            ("WEBHOOK_SECRET", "s3cret"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("WEBHOOK_SECRET: is too short; accepted: 32-256 of A-Z a-z 0-9 _ -"),
+            "{err}"
+        );
+        let secret = "0123456789abcdef0123456789abcdef";
         let err = Config::from_vars(&vars(&[
             ("WEBHOOK_URL", "https://kabinet.example.kz:9443/tg"),
-            ("WEBHOOK_SECRET", "s3cret"),
+            ("WEBHOOK_SECRET", secret),
         ]))
         .unwrap_err()
         .to_string();
         assert!(err.contains("a port Telegram does not post to"), "{err}");
         let c = Config::from_vars(&vars(&[
             ("WEBHOOK_URL", "https://kabinet.example.kz:8443/tg"),
-            ("WEBHOOK_SECRET", "s3cret"),
+            ("WEBHOOK_SECRET", secret),
         ]))
         .unwrap();
         let hook = c.webhook.expect("webhook mode");
-        assert_eq!(
-            (
-                hook.secret.expose(),
-                hook.max_connections,
-                hook.listen.port()
-            ),
-            ("s3cret", 40, 8443)
-        );
+        assert_eq!((hook.secret.expose(), hook.max_connections), (secret, 40));
+        // Behind the proxy: the webhook server listens on loopback unless told otherwise.
+        assert_eq!(hook.listen.to_string(), "127.0.0.1:8443");
     }
 
     #[test]

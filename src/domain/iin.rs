@@ -7,7 +7,7 @@ use chrono::{Datelike, NaiveDate, Utc};
 /// A valid IIN of an individual: 12 digits whose birth date, century/sex digit and control
 /// digit all check out. The only way to get one is [`Iin::parse`].
 ///
-/// `Display` and `Debug` both print the masked form (`9901******23`), so an `Iin` can go into
+/// `Display` and `Debug` both print the masked form (`********0123`), so an `Iin` can go into
 /// a log line without leaking; the full number is reachable only through [`Iin::as_str`].
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Iin(String);
@@ -134,9 +134,10 @@ impl Iin {
         &self.0
     }
 
-    /// The masked form for logs and screens: `9901******23`.
+    /// The masked form for logs and screens, the last four digits alone: `********0123`. More
+    /// (the birth year and month) would leave a few thousand candidates to try.
     pub fn masked(&self) -> String {
-        format!("{}******{}", &self.0[..4], &self.0[10..])
+        format!("********{}", &self.0[8..])
     }
 
     pub fn birth_date(&self) -> NaiveDate {
@@ -276,7 +277,7 @@ mod tests {
     #[test]
     fn display_and_debug_are_masked() {
         let iin = Iin::parse_on("061211600012", today()).unwrap();
-        assert_eq!(iin.to_string(), "0612******12");
-        assert!(!format!("{iin:?}").contains("061211600012"));
+        assert_eq!(iin.to_string(), "********0012");
+        assert!(!format!("{iin:?}").contains("0612"));
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// A Kazakhstan mobile number in E.164 form, `+77011234567`. Only [`Phone::parse`] makes one.
-/// `Display` and `Debug` print the masked form `+7 701 *** ** 67`.
+/// `Display` and `Debug` print the masked form `+7 *** *** 45 67`.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Phone(String);
 
@@ -84,9 +84,10 @@ impl Phone {
         &self.0[1..]
     }
 
-    /// `+7 701 *** ** 67`: what the parent is shown and what logs may carry.
+    /// `+7 *** *** 45 67`: what the parent is shown and what logs may carry — the last four
+    /// digits, no more.
     pub fn masked(&self) -> String {
-        format!("+7 {} *** ** {}", &self.0[2..5], &self.0[10..])
+        format!("+7 *** *** {} {}", &self.0[8..10], &self.0[10..])
     }
 }
 
@@ -142,8 +143,8 @@ mod tests {
     #[test]
     fn masked_forms() {
         let p = Phone::parse("+77011234545").unwrap();
-        assert_eq!(p.masked(), "+7 701 *** ** 45");
+        assert_eq!(p.masked(), "+7 *** *** 45 45");
         assert_eq!(p.digits(), "77011234545");
-        assert!(!format!("{p:?}").contains("1234545"));
+        assert!(!format!("{p:?}").contains("701"));
     }
 }

@@ -28,6 +28,36 @@ pub fn locked(loc: &Localizer, lang: Language, until: DateTime<Utc>, tz: Tz) -> 
     )
 }
 
+/// A chat was locked out of the cabinet after its wrong passwords, until `until` (local
+/// time); the cabinet itself is open.
+pub fn chat_locked(loc: &Localizer, lang: Language, until: DateTime<Utc>, tz: Tz) -> String {
+    loc.format(
+        lang,
+        "sms-chat-locked",
+        &[("until", sms_date_time(until, tz).into())],
+    )
+}
+
+/// The main phone became `new` (masked): told to the old number, with what to do if it was
+/// not the parent. A warning worth two segments: it may be the parent's only sign of a
+/// takeover.
+pub fn phone_changed(
+    loc: &Localizer,
+    lang: Language,
+    new: &crate::domain::Phone,
+    support: Option<&str>,
+) -> String {
+    let phone = ("phone", new.masked().into());
+    match support {
+        Some(contact) => loc.format(
+            lang,
+            "sms-phone-changed-support",
+            &[phone, ("contact", contact.to_owned().into())],
+        ),
+        None => loc.format(lang, "sms-phone-changed", &[phone]),
+    }
+}
+
 /// A push: «Жеке кабинет: Әли, Кезекте (57-орын) · № ALM-2026-000137». The record's number
 /// (or the club) is added only when it fits; a long name is cut to make room for the news.
 pub fn push(loc: &Localizer, lang: Language, event: &Event) -> String {

@@ -20,6 +20,8 @@ pub enum SessionEnd {
     MaxAge,
     /// From another chat's Settings → active sessions.
     EndedElsewhere,
+    /// Another chat made a new number the main phone.
+    PhoneChanged,
 }
 
 impl SessionEnd {
@@ -33,6 +35,7 @@ impl SessionEnd {
             SessionEnd::Replaced => "replaced",
             SessionEnd::MaxAge => "max_age",
             SessionEnd::EndedElsewhere => "ended_elsewhere",
+            SessionEnd::PhoneChanged => "phone_changed",
         }
     }
 }

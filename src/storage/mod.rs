@@ -28,7 +28,10 @@ use sqlx::{PgPool, SqlitePool};
 pub use crate::config::Backend;
 use crate::config::DatabaseUrl;
 pub use announcements::{AnnouncementPost, AnnouncementProgress, Audience, Posted};
-pub use auth::{CodeReservation, OtpRecord, PasswordAttempt};
+pub use auth::{
+    CodeAllowance, CodeReservation, LockPolicy, MAX_LOCK, OtpRecord, PasswordAttempt, Requester,
+    WrongPassword, lock_length,
+};
 pub use chats::{ChatRecord, LiveSession, SessionEnd, SessionView};
 pub(crate) use direct::{Column, DecodeError};
 pub use events::NewEvent;
@@ -171,7 +174,41 @@ macro_rules! in_transaction {
     };
 }
 
-pub(crate) use {in_transaction, on_pool};
+/// Like [`in_transaction!`] for a body that decides: it gives `Ok(value)` to commit or
+/// `Err(refusal)` to roll back what it wrote (a limit that several statements hold together:
+/// one refusing undoes the others). The outcome is the body's own `Result`.
+macro_rules! in_transaction_if_ok {
+    ($storage:expr, $tx:ident => $body:expr) => {
+        match &$storage.pool {
+            $crate::storage::Pool::Sqlite(pool) => {
+                let mut transaction = $crate::storage::sqlite::begin_write(pool).await?;
+                let out = {
+                    let $tx: &mut sqlx::SqliteConnection = &mut transaction;
+                    $body
+                };
+                match out {
+                    Ok(_) => transaction.commit().await?,
+                    Err(_) => transaction.rollback().await?,
+                }
+                out
+            }
+            $crate::storage::Pool::Postgres(pool) => {
+                let mut transaction = pool.begin().await?;
+                let out = {
+                    let $tx: &mut sqlx::PgConnection = &mut transaction;
+                    $body
+                };
+                match out {
+                    Ok(_) => transaction.commit().await?,
+                    Err(_) => transaction.rollback().await?,
+                }
+                out
+            }
+        }
+    };
+}
+
+pub(crate) use {in_transaction, in_transaction_if_ok, on_pool};
 
 impl Storage {
     /// Opens the database that `url` names (a SQLite file is created if missing). Does not

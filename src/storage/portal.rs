@@ -235,9 +235,7 @@ impl Storage {
             // Insert first, look second: of two first applications of one parent written at
             // once, the second insert waits for the first and then does nothing, and the
             // update below finds the cabinet the first one made (no unique violation).
-            let created: Option<i64> = sqlx::query_scalar(
-                "INSERT INTO cabinets (locality, iin, full_name, phone, email, language, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (locality, iin) DO NOTHING RETURNING id")
+            let created: Option<i64> = sqlx::query_scalar(self.insert_cabinet_sql())
                 .bind(a.locality.as_str()).bind(a.parent.iin.as_str()).bind(&a.parent.full_name)
                 .bind(a.parent.phone.as_str()).bind(a.parent.email.as_ref().map(Email::as_str))
                 .bind(a.language).bind(now)
@@ -567,6 +565,24 @@ impl Storage {
             }
         });
         Ok(records.len())
+    }
+
+    /// A new cabinet's row. Its id is never one a deleted cabinet had: PostgreSQL's identity
+    /// column never gives one twice; SQLite would give the highest id in the table plus one
+    /// again, so there the next id comes from the highest ever given (`id_sequences`).
+    fn insert_cabinet_sql(&self) -> &'static str {
+        match self.backend() {
+            crate::storage::Backend::Postgres => {
+                "INSERT INTO cabinets (locality, iin, full_name, phone, email, language, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (locality, iin) DO NOTHING RETURNING id"
+            }
+            crate::storage::Backend::Sqlite => {
+                "INSERT INTO cabinets (id, locality, iin, full_name, phone, email, language, created_at, updated_at) \
+                 VALUES ((SELECT last_id + 1 FROM id_sequences WHERE name = 'cabinets'), \
+                         $1, $2, $3, $4, $5, $6, $7, $7) \
+                 ON CONFLICT (locality, iin) DO NOTHING RETURNING id"
+            }
+        }
     }
 
     /// Deletes a cabinet and everything that is only its own: applications, referrals, events,

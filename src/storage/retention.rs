@@ -54,13 +54,23 @@ impl Storage {
                     cutoff,
                 )
                 .await?,
+            // Fixed-window counters, and the chats' counts of wrong passwords (a day without
+            // one forgets them anyway).
             rate_limits: self
                 .delete_in_batches(
                     "DELETE FROM rate_limits WHERE bucket IN (SELECT bucket FROM rate_limits \
                      WHERE window_start < $1 LIMIT $2)",
                     cutoff,
                 )
-                .await?,
+                .await?
+                + self
+                    .delete_in_batches(
+                        "DELETE FROM login_failures WHERE (cabinet_id, chat_id) IN \
+                         (SELECT cabinet_id, chat_id FROM login_failures \
+                          WHERE last_failure_at < $1 LIMIT $2)",
+                        cutoff,
+                    )
+                    .await?,
             update_marks: self
                 .delete_in_batches(
                     "DELETE FROM chat_updates WHERE chat_id IN (SELECT chat_id FROM chat_updates \

@@ -360,6 +360,69 @@ impl TestBot {
         &self.db.storage
     }
 
+    /// The id of a demo parent's cabinet.
+    pub async fn cabinet_id(&self, locality: &str, iin: &str) -> i64 {
+        self.storage()
+            .find_cabinet(
+                &kabinet::domain::LocalityCode::parse(locality).unwrap(),
+                &kabinet::domain::Iin::parse(iin).unwrap(),
+            )
+            .await
+            .unwrap()
+            .expect("a demo cabinet")
+            .id
+    }
+
+    /// Gives a demo parent `password`, as if they had set it before; returns the cabinet.
+    pub async fn give_password(&self, locality: &str, iin: &str, password: &str) -> i64 {
+        let cabinet = self.cabinet_id(locality, iin).await;
+        let record = self.storage().cabinet(cabinet).await.unwrap().unwrap();
+        let hasher = kabinet::auth::Hasher::new(self.config.argon2).unwrap();
+        let parsed = kabinet::domain::Password::parse(
+            password,
+            &kabinet::domain::Iin::parse(iin).unwrap(),
+            &kabinet::domain::Phone::parse(&record.phone).unwrap(),
+        )
+        .unwrap();
+        let hash = hasher.hash_password(&parsed).await.unwrap();
+        self.storage()
+            .set_password_hash(cabinet, &hash, kabinet::clock::now())
+            .await
+            .unwrap();
+        cabinet
+    }
+
+    /// A chat at a screen before the cabinet, its dialogue written directly as `state` (the
+    /// JSON of a `State`): how a story starts mid-way without walking the whole login.
+    pub async fn chat_at(
+        &self,
+        chat: i64,
+        lang: kabinet::domain::Language,
+        locality: &str,
+        state: &str,
+    ) -> kabinet::sim::ChatHandle {
+        let s = self.storage();
+        let now = kabinet::clock::now();
+        s.ensure_chat(chat, chat, lang, &format!(r#"{{"state":{state}}}"#), now)
+            .await
+            .unwrap();
+        s.set_chat_locality(chat, Some(locality), now)
+            .await
+            .unwrap();
+        self.sim.private_chat(chat, "Parent", Some(lang.code()))
+    }
+
+    /// The SMS sent to `masked_phone` (as the `log` provider masks it), texts only.
+    pub fn sms_to(&self, masked_phone: &str) -> Vec<String> {
+        let prefix = format!("📱 SMS → {masked_phone}: ");
+        self.sms
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|l| l.strip_prefix(&prefix).map(str::to_owned))
+            .collect()
+    }
+
     /// Stops the bot; checks what every story must keep: no rate limit broken, every button
     /// press answered, no request refused by Telegram (no «message is not modified»).
     pub async fn stop(mut self) {
@@ -386,6 +449,18 @@ impl TestBot {
         assert_eq!(refused, vec![], "Telegram refused requests with 400");
         self.db.cleanup().await;
     }
+}
+
+/// Presses the button labelled `label` and returns what the bot shows next.
+pub async fn press(chat: &mut kabinet::sim::ChatHandle, label: &str) -> kabinet::sim::MessageView {
+    chat.press(label).unwrap();
+    chat.next().await.unwrap()
+}
+
+/// Sends `text` and returns what the bot shows next.
+pub async fn say(chat: &mut kabinet::sim::ChatHandle, text: &str) -> kabinet::sim::MessageView {
+    chat.send_text(text);
+    chat.next().await.unwrap()
 }
 
 /// Logs a simulator chat into a demo parent's cabinet by writing the session directly
