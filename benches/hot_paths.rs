@@ -55,12 +55,20 @@ fn texts(c: &mut Criterion) {
         child_name: Some("Сейітов Әли Ерболұлы".into()),
         announcement_kk: None,
         announcement_ru: None,
+        question_id: None,
     };
     c.bench_function("texts/plain message", |b| {
         b.iter(|| loc.text(black_box(Language::Kk), "section-feed"))
     });
     c.bench_function("texts/feed line (status with queue)", |b| {
-        b.iter(|| event_line(&loc, black_box(Language::Ru), &event))
+        b.iter(|| {
+            event_line(
+                &loc,
+                black_box(Language::Ru),
+                chrono_tz::Asia::Almaty,
+                &event,
+            )
+        })
     });
 }
 

@@ -9,6 +9,7 @@ use crate::admin::{self, AdminState, RunningAdmin};
 use crate::api::{self, ApiState, RunningApi};
 use crate::bot::{self, BotError, RunningBot, Telegram};
 use crate::channels::email::Mailer;
+use crate::channels::portal::PortalWebhook;
 use crate::channels::sms::SmsSender;
 use crate::config::Config;
 use crate::i18n::Localizer;
@@ -136,14 +137,19 @@ pub async fn start(
     .await
     .map_err(StartError::Admin)?;
     let telegram = Telegram::new(&config, token);
+    // The sender's bell: the API and the bot ring it when they queue deliveries.
+    let wake = Wake::default();
     let launched = bot::launch(
         config.clone(),
         storage.clone(),
         telegram.clone(),
         poll_timeout,
-        outlets.sms.clone(),
-        metrics.clone(),
-        loc.clone(),
+        bot::Shared {
+            sms: outlets.sms.clone(),
+            metrics: metrics.clone(),
+            loc: loc.clone(),
+            outbox: wake.clone(),
+        },
     )
     .await;
     let (running_bot, bot_username) = match launched {
@@ -154,7 +160,6 @@ pub async fn start(
         }
     };
 
-    let wake = Wake::default();
     let sender = sender::start(
         SenderDeps {
             storage: storage.clone(),
@@ -164,6 +169,10 @@ pub async fn start(
             config: config.clone(),
             sms: outlets.sms,
             mail: outlets.mail,
+            portal: config
+                .portal_webhook
+                .as_ref()
+                .map(PortalWebhook::from_config),
             metrics: metrics.clone(),
             bot_username,
         },
@@ -173,6 +182,7 @@ pub async fn start(
     let reminders = reminders::start(
         storage.clone(),
         config.referral_reminder,
+        config.answer_reminder_leads(),
         poke_reminders.clone(),
         wake.clone(),
     );

@@ -25,7 +25,16 @@ pub const REFERENCE_DATE: NaiveDate = NaiveDate::from_ymd_opt(2026, 11, 25).expe
 
 /// Fields of the document that hold moments of the story, moved day for day (birth dates
 /// stay put: the IIN encodes them).
-const STORY_FIELDS: [&str; 4] = ["submitted_at", "changed_at", "issued_at", "valid_until"];
+const STORY_FIELDS: [&str; 5] = [
+    "submitted_at",
+    "changed_at",
+    "issued_at",
+    "valid_until",
+    "deadline",
+];
+
+/// The month of an attendance sheet (`YYYY-MM`): moved by whole months.
+const MONTH_FIELD: &str = "month";
 
 /// Fields tied to the school calendar (1 September): moved by whole years only.
 const CALENDAR_FIELDS: [&str; 2] = ["desired_date", "opened_at"];
@@ -43,6 +52,7 @@ struct Shift {
     days: i64,
     school_days: i64,
     years: u32,
+    months: i32,
 }
 
 impl Shift {
@@ -50,10 +60,12 @@ impl Shift {
         let days = (today - REFERENCE_DATE).num_days();
         let school_days = school_day_index(last_school_day_before(today))
             - school_day_index(last_school_day_before(REFERENCE_DATE));
+        let month_index = |d: NaiveDate| d.year() * 12 + d.month0() as i32;
         Shift {
             days,
             school_days,
             years: u32::try_from(days.div_euclid(365)).unwrap_or(0),
+            months: month_index(today) - month_index(REFERENCE_DATE),
         }
     }
 
@@ -108,6 +120,16 @@ fn shift(value: &mut Value, by: Shift) {
                     Value::String(s) if STORY_FIELDS.contains(&key.as_str()) => {
                         if let Ok(t) = DateTime::parse_from_rfc3339(s) {
                             *s = (t + Duration::days(by.days)).to_rfc3339();
+                        }
+                    }
+                    Value::String(s) if key == MONTH_FIELD => {
+                        if let Ok(d) = NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d") {
+                            let moved = if by.months >= 0 {
+                                d.checked_add_months(Months::new(by.months as u32))
+                            } else {
+                                d.checked_sub_months(Months::new(by.months.unsigned_abs()))
+                            };
+                            *s = moved.unwrap_or(d).format("%Y-%m").to_string();
                         }
                     }
                     Value::String(s)

@@ -35,6 +35,9 @@ pub async fn run(config: &Config, lang: Language) -> anyhow::Result<()> {
     // /metrics take any free port, so that it runs beside a real Kabinet.
     config.api_token = None;
     config.admin_listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    // An answer to a question goes to the portal's webhook: here a receiver on this machine
+    // that prints what the portal would get.
+    config.portal_webhook = Some(print_portal_posts().await?);
     let kabinet = crate::app::start(
         Arc::new(config),
         storage.clone(),
@@ -68,6 +71,39 @@ pub async fn run(config: &Config, lang: Language) -> anyhow::Result<()> {
     storage.close().await;
     println!("Сау болыңыз! / До свидания!");
     Ok(())
+}
+
+/// A stand-in for the portal's webhook that prints each POST it gets and acknowledges it.
+async fn print_portal_posts() -> anyhow::Result<crate::config::PortalWebhookConfig> {
+    use axum::http::HeaderMap;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = url::Url::parse(&format!("http://{}/answers", listener.local_addr()?))?;
+    let app = axum::Router::new().route(
+        "/answers",
+        axum::routing::post(|headers: HeaderMap, body: String| async move {
+            let header = |name: &str| {
+                headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            print!(
+                "\n🌐 POST → portal (PORTAL_WEBHOOK_URL)\n   X-Kabinet-Delivery: {}\n   X-Kabinet-Signature: {}\n   {body}\n> ",
+                header(crate::channels::portal::DELIVERY_HEADER),
+                header(crate::channels::portal::SIGNATURE_HEADER),
+            );
+            let _ = std::io::stdout().flush();
+            axum::http::StatusCode::NO_CONTENT
+        }),
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(crate::config::PortalWebhookConfig {
+        url,
+        secret: crate::config::Secret::new(&crate::config::new_secret()),
+    })
 }
 
 fn print_intro(lang: Language) {
@@ -111,8 +147,9 @@ fn print_intro(lang: Language) {
 /// What the terminal shows, and the buttons its numbers stand for.
 #[derive(Default)]
 struct Terminal {
-    /// Callback buttons of the newest screen, in the order they were numbered.
-    buttons: Vec<String>,
+    /// Buttons of the newest screen, in the order they were numbered: the label, and what a
+    /// copy button copies.
+    buttons: Vec<(String, Option<String>)>,
     /// Edits already printed, per message.
     printed: HashMap<i64, u32>,
 }
@@ -135,7 +172,7 @@ impl Terminal {
                 let cells: Vec<String> = row
                     .iter()
                     .map(|b| {
-                        self.buttons.push(b.text.clone());
+                        self.buttons.push((b.text.clone(), b.copies.clone()));
                         format!("[{}] {}", self.buttons.len(), b.text)
                     })
                     .collect();
@@ -163,7 +200,12 @@ impl Terminal {
             .ok()
             .and_then(|n| self.buttons.get(n.wrapping_sub(1)))
         {
-            Some(label) if input.len() <= 2 => match chat.press(label) {
+            // A copy button puts its text on the clipboard; here it is printed.
+            Some((_, Some(copied))) if input.len() <= 2 => {
+                print!("📋 {copied}\n> ");
+                let _ = std::io::stdout().flush();
+            }
+            Some((label, None)) if input.len() <= 2 => match chat.press(label) {
                 // A toast («Кемінде бір арна…») shows in Telegram over the chat for a moment;
                 // here it is a line of its own.
                 Ok(callback) => {

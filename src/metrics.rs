@@ -78,6 +78,10 @@ pub struct Metrics {
     send_time: Mutex<BTreeMap<String, std::sync::Arc<Histogram>>>,
     /// Announcement deliveries finished by this process, by outcome.
     announcements: Mutex<BTreeMap<&'static str, u64>>,
+    /// Answers to questions recorded by this process.
+    answers: AtomicU64,
+    /// POSTs of answers to the portal's webhook, by outcome (delivered, retried).
+    portal_deliveries: Mutex<BTreeMap<&'static str, u64>>,
     /// Long polling: when a `getUpdates` last succeeded (Unix milliseconds; 0: polling is
     /// not used).
     last_poll_ms: AtomicI64,
@@ -143,6 +147,21 @@ impl Metrics {
     pub fn announcement(&self, outcome: &'static str) {
         *self
             .announcements
+            .lock()
+            .expect("metrics lock")
+            .entry(outcome)
+            .or_default() += 1;
+    }
+
+    /// A parent's answer to a question was recorded.
+    pub fn answer_given(&self) {
+        self.answers.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A POST of an answer to the portal's webhook: delivered or retried.
+    pub fn portal_delivery(&self, outcome: &'static str) {
+        *self
+            .portal_deliveries
             .lock()
             .expect("metrics lock")
             .entry(outcome)
@@ -281,6 +300,25 @@ impl Metrics {
             );
         }
 
+        counter(
+            &mut out,
+            "kabinet_answers_total",
+            "Answers to questions recorded (the first answer to each).",
+            self.answers.load(Ordering::Relaxed),
+        );
+        head(
+            &mut out,
+            "kabinet_portal_webhook_deliveries_total",
+            "counter",
+            "POSTs of answers to the portal's webhook by this process, by outcome.",
+        );
+        for (outcome, n) in self.portal_deliveries.lock().expect("metrics lock").iter() {
+            let _ = writeln!(
+                out,
+                "kabinet_portal_webhook_deliveries_total{{outcome=\"{outcome}\"}} {n}"
+            );
+        }
+
         head(
             &mut out,
             "kabinet_database_up",
@@ -306,7 +344,7 @@ impl Metrics {
                 &mut out,
                 "kabinet_outbox_pending",
                 "gauge",
-                "Deliveries waiting to be sent, by class (push: a parent's own; announcement), counted up to 100000.",
+                "Deliveries waiting to be sent, by class (question; push: a parent's own; announcement), counted up to 100000.",
             );
             for (class, n, _) in &outbox.pending {
                 let _ = writeln!(out, "kabinet_outbox_pending{{class=\"{class}\"}} {n}");
@@ -325,6 +363,16 @@ impl Metrics {
                     "kabinet_outbox_oldest_pending_seconds{{class=\"{class}\"}} {age}"
                 );
             }
+            head(
+                &mut out,
+                "kabinet_answers_undelivered_oldest_seconds",
+                "gauge",
+                "Age of the oldest answer the portal's webhook has not taken yet (0 when none waits).",
+            );
+            let age = outbox
+                .oldest_undelivered_answer
+                .map_or(0.0, |t| (now - t).num_milliseconds().max(0) as f64 / 1000.0);
+            let _ = writeln!(out, "kabinet_answers_undelivered_oldest_seconds {age}");
         }
         out
     }

@@ -170,7 +170,7 @@ fn migrate_creates_the_sqlite_database_and_is_repeatable() {
         let out = kabinet(dir.path(), &["migrate"], &[]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         assert!(
-            text(&out.stdout).contains("is up to date (7 migration(s) applied)"),
+            text(&out.stdout).contains("is up to date (8 migration(s) applied)"),
             "{}",
             text(&out.stdout)
         );
@@ -531,7 +531,7 @@ fn backup_copies_the_sqlite_database_while_it_is_in_use() {
         &[("DATABASE_URL", "sqlite://copy.db")],
     );
     assert!(
-        text(&out.stdout).contains("is up to date (7 migration(s) applied)"),
+        text(&out.stdout).contains("is up to date (8 migration(s) applied)"),
         "{}",
         text(&out.stdout)
     );

@@ -82,7 +82,7 @@ fn the_alert_rules_and_scrape_config_pass_promtool() {
     };
     let said = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{said}");
-    assert!(said.contains("SUCCESS: 7 rules found"), "{said}");
+    assert!(said.contains("SUCCESS: 8 rules found"), "{said}");
 }
 
 #[test]
@@ -97,7 +97,12 @@ fn the_alerts_fire_when_they_should() {
 /// The metric names Kabinet serves, as `/metrics` declares them.
 fn served_metrics() -> Vec<String> {
     let outbox = kabinet::storage::OutboxStats {
-        pending: vec![("push", 0, None), ("announcement", 0, None)],
+        pending: vec![
+            ("question", 0, None),
+            ("push", 0, None),
+            ("announcement", 0, None),
+        ],
+        oldest_undelivered_answer: None,
     };
     let metrics = kabinet::metrics::Metrics::default();
     metrics.polled(kabinet::clock::now());

@@ -10,9 +10,6 @@ use std::collections::BTreeSet;
 use regex::Regex;
 use sqlx::Row;
 
-// `id_sequences` is SQLite's alone: it keeps the highest cabinet id ever given, which
-// PostgreSQL's identity column does by itself (see the SQLite migration).
-
 /// A schema as both backends can be read: names and shapes, no engine's own spelling.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Catalog {
@@ -56,8 +53,7 @@ async fn sqlite_catalog(url: &str) -> Catalog {
     let mut c = Catalog::default();
     let tables = sqlx::query(
         "SELECT name, sql FROM sqlite_master WHERE type = 'table' \
-         AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' \
-         AND name <> 'id_sequences'",
+         AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'",
     )
     .fetch_all(&pool)
     .await

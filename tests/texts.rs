@@ -4,7 +4,7 @@
 
 use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
 use fluent_bundle::FluentValue;
-use kabinet::domain::{ApplicationStatus, EventKind, Iin, Language, Sex};
+use kabinet::domain::{ApplicationStatus, EventKind, Iin, Language, QuestionKind, Sex};
 use kabinet::i18n::Localizer;
 use kabinet::messages::{SMS_MAX_CHARS, sms, status_text};
 use kabinet::storage::Event;
@@ -268,6 +268,7 @@ fn event(kind: EventKind, details: serde_json::Value, number: &str, child: (&str
         child_name: Some(child.1.to_owned()),
         announcement_kk: None,
         announcement_ru: None,
+        question_id: kind.is_question().then_some(1),
     }
 }
 
@@ -290,11 +291,11 @@ fn push_sms_name_the_service_and_the_child() {
         BOY,
     );
     assert_eq!(
-        sms::push(&loc, Language::Kk, &queued),
+        sms::push(&loc, Language::Kk, chrono_tz::Asia::Almaty, &queued),
         "Жеке кабинет: Әли, Кезекте (57-орын) · № ALM-2026-000137"
     );
     assert_eq!(
-        sms::push(&loc, Language::Ru, &queued),
+        sms::push(&loc, Language::Ru, chrono_tz::Asia::Almaty, &queued),
         "Личный кабинет: Әли, В очереди (57-е место) · № ALM-2026-000137"
     );
     let enrolled = event(
@@ -304,7 +305,7 @@ fn push_sms_name_the_service_and_the_child() {
         GIRL,
     );
     assert_eq!(
-        sms::push(&loc, Language::Ru, &enrolled),
+        sms::push(&loc, Language::Ru, chrono_tz::Asia::Almaty, &enrolled),
         "Личный кабинет: Аяла, Зачислена · № ALM-2026-007731"
     );
     let club = event(
@@ -314,11 +315,11 @@ fn push_sms_name_the_service_and_the_child() {
         GIRL,
     );
     assert_eq!(
-        sms::push(&loc, Language::Kk, &club),
+        sms::push(&loc, Language::Kk, chrono_tz::Asia::Almaty, &club),
         "Жеке кабинет: Аяла, Үйірмеге жазылды · Шахмат"
     );
     assert_eq!(
-        sms::push(&loc, Language::Ru, &club),
+        sms::push(&loc, Language::Ru, chrono_tz::Asia::Almaty, &club),
         "Личный кабинет: Аяла, Запись в кружок · Шахматы"
     );
 }
@@ -344,9 +345,10 @@ fn every_push_sms_fits_one_segment_at_its_longest_and_keeps_its_news() {
             LONG_NAME,
         ));
     }
+    // (A question's SMS has its own form: the next test.)
     for kind in EventKind::ALL
         .iter()
-        .filter(|k| **k != EventKind::ApplicationStatus)
+        .filter(|k| **k != EventKind::ApplicationStatus && !k.is_question())
     {
         let details = serde_json::json!({"valid_until": "2026-11-26T13:00:00Z",
             "name_kk": "Робототехника және бағдарламалау негіздері",
@@ -355,7 +357,7 @@ fn every_push_sms_fits_one_segment_at_its_longest_and_keeps_its_news() {
     }
     for event in &cases {
         for lang in Language::ALL {
-            let text = sms::push(&loc, lang, event);
+            let text = sms::push(&loc, lang, chrono_tz::Asia::Almaty, event);
             let service = match lang {
                 Language::Kk => "Жеке кабинет: ",
                 Language::Ru => "Личный кабинет: ",
@@ -381,9 +383,49 @@ fn every_push_sms_fits_one_segment_at_its_longest_and_keeps_its_news() {
         GIRL,
     );
     assert_eq!(
-        sms::push(&loc, Language::Kk, &short),
+        sms::push(&loc, Language::Kk, chrono_tz::Asia::Almaty, &short),
         "Жеке кабинет: Аяла, Жолдаманың мерзімі жақында бітеді"
     );
+}
+
+#[test]
+fn a_questions_sms_says_what_by_when_and_where_in_one_segment() {
+    let loc = loc();
+    let details = |kind: QuestionKind| {
+        serde_json::json!({"question": "q-1", "kind": kind, "deadline": "2026-12-07T13:00:00Z",
+            "text_kk": "Сұрақ", "text_ru": "Вопрос"})
+    };
+    let offer = event(
+        EventKind::Question,
+        details(QuestionKind::PlaceOffer),
+        "ALM-2026-000137",
+        BOY,
+    );
+    let tz = chrono_tz::Asia::Almaty;
+    assert_eq!(
+        sms::push(&loc, Language::Kk, tz, &offer),
+        "Жеке кабинет. Әли: орын ұсынылды. Мерзімі 07.12 18:00: бот/портал"
+    );
+    assert_eq!(
+        sms::push(&loc, Language::Ru, tz, &offer),
+        "Личный кабинет. Әли: место в саду. Ответ до 07.12 18:00: бот/портал"
+    );
+    // Every kind, the reminders too, with the longest name: one segment, the news whole.
+    for kind in QuestionKind::ALL {
+        for event_kind in [EventKind::Question, EventKind::QuestionReminder] {
+            let e = event(event_kind, details(*kind), LONG_NUMBER, LONG_NAME);
+            for lang in Language::ALL {
+                let text = sms::push(&loc, lang, tz, &e);
+                let topic = loc.text(lang, &format!("question-topic-{}", kind.as_str()));
+                assert!(text.chars().count() <= SMS_MAX_CHARS, "{text}");
+                assert!(
+                    text.contains(&topic) && text.contains("07.12 18:00"),
+                    "{text}"
+                );
+                assert!(text.contains("Ана"), "the name, cut if it must: {text}");
+            }
+        }
+    }
 }
 
 #[test]

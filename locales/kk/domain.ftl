@@ -47,11 +47,15 @@ event-kind-referral_revoked = Жолдама кері қайтарып алын�
 event-kind-referral_expires_soon = Жолдаманың мерзімі жақында бітеді
 event-kind-club_enrolled = Үйірмеге жазылды
 event-kind-announcement = Білім басқармасының хабарландыруы
+event-kind-question = Жауап күтеді
+event-kind-question_answered = Жауап берілді
+event-kind-question_reminder = Еске салу: жауап күтеді
 
 ## Хабарлама арналары
 channel-telegram = Telegram
 channel-sms = SMS
 channel-email = Электрондық пошта
+channel-portal = Портал
 
 ## Растау кодтарының мақсаты
 otp-purpose-login = Кабинетке кіру

@@ -47,11 +47,15 @@ event-kind-referral_revoked = Направление отозвано
 event-kind-referral_expires_soon = Срок направления скоро истекает
 event-kind-club_enrolled = Запись в кружок
 event-kind-announcement = Объявление управления образования
+event-kind-question = Ждёт вашего ответа
+event-kind-question_answered = Ответ дан
+event-kind-question_reminder = Напоминание: ждёт вашего ответа
 
 ## Каналы уведомлений
 channel-telegram = Telegram
 channel-sms = SMS
 channel-email = Электронная почта
+channel-portal = Портал
 
 ## Назначение кодов подтверждения
 otp-purpose-login = Вход в кабинет

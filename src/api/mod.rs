@@ -72,6 +72,13 @@ pub fn router(state: ApiState) -> Router {
                 .get(routes::get_announcement)
                 .delete(routes::delete_announcement),
         )
+        .route(
+            "/questions/{id}",
+            put(routes::put_question)
+                .get(routes::get_question)
+                .delete(routes::delete_question),
+        )
+        .route("/answers", get(routes::get_answers))
         .route("/openapi.json", get(routes::openapi))
         .route_layer(middleware::from_fn(require_json))
         .route_layer(middleware::from_fn_with_state(

@@ -5,6 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::problem::TYPE_BASE;
 use super::schema::{self, Body, Shape, json_schema};
+use crate::domain::QuestionKind;
 
 struct Route {
     method: &'static str,
@@ -98,7 +99,104 @@ pub fn replies() -> Vec<(&'static str, Value)> {
         count("deliveries this request stopped (0 when cancelled before)"),
         true,
     ));
+    let time = json!({"type": "string", "format": "date-time"});
+    let answer = object(
+        vec![
+            property(
+                "id",
+                json!({"type": "integer", "minimum": 1,
+                "description": "the answer's place in the order answers were given; the X-Kabinet-Delivery of its webhook POST"}),
+                true,
+            ),
+            property("question", id.clone(), true),
+            property(
+                "kind",
+                json!({"type": "string", "enum": QuestionKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>()}),
+                true,
+            ),
+            property("option", json_schema(&Shape::OptionCode), true),
+            property(
+                "comment",
+                json!({"type": ["string", "null"], "maxLength": 500}),
+                true,
+            ),
+            property("answered_at", time.clone(), true),
+            property(
+                "application",
+                json!({"type": "string", "description": "the application's number, for a question about one"}),
+                false,
+            ),
+            property("child", json_schema(&Shape::Iin), false),
+            property(
+                "parent",
+                object(
+                    vec![
+                        property("iin", json_schema(&Shape::Iin), true),
+                        property("locality", json_schema(&Shape::Locality), true),
+                    ],
+                    "whose cabinet answered",
+                ),
+                true,
+            ),
+        ],
+        "an answer: the body of the webhook POST to PORTAL_WEBHOOK_URL, and an item of GET /api/v1/answers",
+    );
+    let question = object(
+        vec![
+            property("id", id.clone(), true),
+            property(
+                "kind",
+                json!({"type": "string", "enum": QuestionKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>()}),
+                true,
+            ),
+            property(
+                "state",
+                json!({"type": "string", "enum": ["open", "answered", "withdrawn", "expired"]}),
+                true,
+            ),
+            property("deadline", time.clone(), true),
+            property(
+                "answer",
+                json!({"oneOf": [{"type": "null"}, object(vec![
+                property("id", json!({"type": "integer", "minimum": 1}), true),
+                property("option", json_schema(&Shape::OptionCode), true),
+                property("comment", json!({"type": ["string", "null"]}), true),
+                property("answered_at", time.clone(), true),
+            ], "the first answer given")]}),
+                true,
+            ),
+            property(
+                "delivered_at",
+                json!({"type": ["string", "null"], "format": "date-time",
+                "description": "when the portal's webhook took the answer (a 2xx)"}),
+                true,
+            ),
+            property(
+                "result",
+                json!({"type": "string", "enum": ["created", "unchanged"],
+                "description": "PUT only: created (201) or unchanged (200)"}),
+                false,
+            ),
+        ],
+        "a question and where it stands",
+    );
     vec![
+        ("Question", question),
+        (
+            "Answers",
+            object(
+                vec![
+                    property("answers", json!({"type": "array", "items": answer}), true),
+                    property(
+                        "next",
+                        json!({"type": "integer", "minimum": 0,
+                        "description": "the cursor to pass as after next time (the last id here, or after itself when none came)"}),
+                        true,
+                    ),
+                ],
+                "a page of answers, oldest first",
+            ),
+        ),
         (
             "LocalityWritten",
             object(
@@ -338,6 +436,63 @@ fn routes() -> Vec<Route> {
             answers: vec![(200, "cancelled")],
             reply: Some("AnnouncementCancelled"),
         },
+        Route {
+            method: "put",
+            path: "/api/v1/questions/{id}",
+            summary: "Put a question to the parent, with a deadline: pushed at once on every channel the parent keeps on, ahead of every other push, and reminded of before the deadline. Once per id: the same content again changes nothing; other content under the same id is refused (409)",
+            params: vec![("id", Shape::Id, "the portal's id of the question")],
+            body: Some(schema::question()),
+            answers: vec![
+                (200, "put before with the same content: nothing asked again"),
+                (201, "asked"),
+                (
+                    409,
+                    "put before with other content; a question is not edited once asked",
+                ),
+            ],
+            reply: Some("Question"),
+        },
+        Route {
+            method: "get",
+            path: "/api/v1/questions/{id}",
+            summary: "Where a question stands, and its answer",
+            params: vec![("id", Shape::Id, "the question's id")],
+            body: None,
+            answers: vec![(200, "the question")],
+            reply: Some("Question"),
+        },
+        Route {
+            method: "delete",
+            path: "/api/v1/questions/{id}",
+            summary: "Withdraw a question not yet answered (its card says so); an answered one stays answered",
+            params: vec![("id", Shape::Id, "the question's id")],
+            body: None,
+            answers: vec![(
+                200,
+                "withdrawn, or where it stands when it was answered or expired before",
+            )],
+            reply: Some("Question"),
+        },
+        Route {
+            method: "get",
+            path: "/api/v1/answers",
+            summary: "Answers in the order they were given, after a cursor. The same bodies the webhook POSTs",
+            params: vec![
+                (
+                    "after",
+                    Shape::Int { min: 0 },
+                    "the last answer id read (0, or none, at first)",
+                ),
+                (
+                    "limit",
+                    Shape::Int { min: 1 },
+                    "answers per page, 1 to 1000; 100 by default",
+                ),
+            ],
+            body: None,
+            answers: vec![(200, "a page of answers and the cursor to ask from next")],
+            reply: Some("Answers"),
+        },
     ]
 }
 
@@ -384,10 +539,14 @@ pub fn document() -> Value {
             "summary": route.summary,
             "operationId": operation_id(route.method, route.path),
             "security": [{"bearer": []}],
-            "parameters": route.params.iter().map(|(name, shape, about)| json!({
-                "name": name, "in": "path", "required": true, "description": about,
-                "schema": json_schema(shape),
-            })).collect::<Vec<_>>(),
+            // A parameter named in the path is the path's; any other is the query's, optional.
+            "parameters": route.params.iter().map(|(name, shape, about)| {
+                let in_path = route.path.contains(&format!("{{{name}}}"));
+                json!({
+                    "name": name, "in": if in_path { "path" } else { "query" },
+                    "required": in_path, "description": about, "schema": json_schema(shape),
+                })
+            }).collect::<Vec<_>>(),
         });
         if let Some(body) = &route.body {
             let mut s = schema::object_schema(&body.fields);
@@ -421,6 +580,7 @@ pub fn document() -> Value {
                     route.path.contains("/status")
                         || route.path.contains("/children/")
                         || route.path.contains("/announcements/")
+                        || route.path.contains("/questions/")
                         || route.method == "delete"
                 }
                 _ => true,

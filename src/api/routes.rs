@@ -2,7 +2,7 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::ApiState;
 use super::problem::Problem;
 use crate::ingest::{self, Invalid};
-use crate::storage::{Posted, Reference, StatusChangeOutcome, StorageError, Written};
+use crate::storage::{Posted, QuestionPut, Reference, StatusChangeOutcome, StorageError, Written};
 
 type Answer = Result<Response, Problem>;
 
@@ -407,6 +407,171 @@ pub async fn delete_announcement(State(state): State<ApiState>, Path(id): Path<S
     body["result"] = json!("cancelled");
     body["stopped"] = json!(stopped);
     Ok((StatusCode::OK, axum::Json(body)).into_response())
+}
+
+pub async fn put_question(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer {
+    let body = json_body(&state, body)?;
+    let mut references = named(&body, "application", Reference::Application);
+    references.extend(named(&body, "child", Reference::Child));
+    let now = crate::clock::now();
+    let post = checked(
+        &state,
+        ingest::parse_question(&id, &body, "", Some(now)),
+        references,
+    )
+    .await?;
+    let put = state
+        .storage
+        .put_question(&post, &state.config.answer_reminder_leads(), now)
+        .await
+        .map_err(Problem::storage)?;
+    let (status, result) = match put {
+        QuestionPut::Created { cabinets } => {
+            tracing::info!(question = post.id.as_str(), cabinets, "question asked");
+            state.sender.wake();
+            state.reminders.wake();
+            (StatusCode::CREATED, "created")
+        }
+        QuestionPut::Unchanged => (StatusCode::OK, "unchanged"),
+        QuestionPut::Differs => {
+            return Err(Problem::new(
+                StatusCode::CONFLICT,
+                "question-differs",
+                "This question was asked with other content",
+                format!(
+                    "question {} was put to the parent with other texts, deadline, options or \
+                     target; a question is not edited once asked: DELETE it and put a new id",
+                    post.id
+                ),
+            ));
+        }
+        QuestionPut::NoTarget => {
+            let field = match post.target {
+                crate::domain::QuestionTarget::Application(_) => "application",
+                crate::domain::QuestionTarget::Child { .. } => "child",
+            };
+            return Err(Problem::invalid(Invalid::one(
+                field,
+                "names a record that does not exist; send it first",
+            )));
+        }
+    };
+    let question = state
+        .storage
+        .question_by_portal_id(&post.id)
+        .await
+        .map_err(Problem::storage)?
+        .ok_or_else(|| Problem::not_found("the question is gone"))?;
+    let mut body = question_body(&question, now);
+    body["result"] = json!(result);
+    Ok((status, axum::Json(body)).into_response())
+}
+
+/// A question as the API shows it: where it stands, and its answer.
+fn question_body(q: &crate::storage::QuestionRecord, now: chrono::DateTime<chrono::Utc>) -> Value {
+    json!({
+        "id": q.portal_id,
+        "kind": q.kind,
+        "state": q.state(now).as_str(),
+        "deadline": q.content.deadline,
+        "answer": q.answer.as_ref().map(|a| json!({
+            "id": a.id,
+            "option": a.option.as_str(),
+            "comment": a.comment,
+            "answered_at": a.at,
+        })),
+        "delivered_at": q.delivered_at,
+    })
+}
+
+fn question_id(id: &str) -> Result<crate::domain::PortalId, Problem> {
+    ingest::portal_id(id).map_err(|e| Problem::invalid(Invalid::one("id", e)))
+}
+
+fn no_question() -> Problem {
+    Problem::not_found("there is no question with this id")
+}
+
+pub async fn get_question(State(state): State<ApiState>, Path(id): Path<String>) -> Answer {
+    let id = question_id(&id)?;
+    let question = state
+        .storage
+        .question_by_portal_id(&id)
+        .await
+        .map_err(Problem::storage)?
+        .ok_or_else(no_question)?;
+    Ok((
+        StatusCode::OK,
+        axum::Json(question_body(&question, crate::clock::now())),
+    )
+        .into_response())
+}
+
+pub async fn delete_question(State(state): State<ApiState>, Path(id): Path<String>) -> Answer {
+    let id = question_id(&id)?;
+    let now = crate::clock::now();
+    let question = state
+        .storage
+        .withdraw_question(&id, now)
+        .await
+        .map_err(Problem::storage)?
+        .ok_or_else(no_question)?;
+    tracing::info!(
+        question = id.as_str(),
+        state = question.state(now).as_str(),
+        "question withdrawn"
+    );
+    Ok((StatusCode::OK, axum::Json(question_body(&question, now))).into_response())
+}
+
+/// How many answers one page holds by default, and at most.
+const ANSWERS_PAGE: i64 = 100;
+const ANSWERS_PAGE_MAX: i64 = 1000;
+
+/// `GET /api/v1/answers?after=&limit=`: answers in the order they were given.
+pub async fn get_answers(
+    State(state): State<ApiState>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+) -> Answer {
+    let mut fields = Vec::new();
+    let mut number = |name: &str, default: i64, range: std::ops::RangeInclusive<i64>| match query
+        .get(name)
+        .map(|v| v.parse::<i64>())
+    {
+        None => Some(default),
+        Some(Ok(n)) if range.contains(&n) => Some(n),
+        Some(_) => {
+            fields.push(ingest::FieldError {
+                field: name.to_owned(),
+                problem: format!(
+                    "must be a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            });
+            None
+        }
+    };
+    let after = number("after", 0, 0..=i64::MAX);
+    let limit = number("limit", ANSWERS_PAGE, 1..=ANSWERS_PAGE_MAX);
+    let (Some(after), Some(limit)) = (after, limit) else {
+        return Err(Problem::invalid(Invalid(fields)));
+    };
+    let answers = state
+        .storage
+        .answers_after(after, limit)
+        .await
+        .map_err(Problem::storage)?;
+    let next = answers.last().map_or(after, |a| a.id);
+    Ok((
+        StatusCode::OK,
+        axum::Json(json!({"answers": answers, "next": next})),
+    )
+        .into_response())
 }
 
 pub async fn openapi(State(state): State<ApiState>) -> Response {

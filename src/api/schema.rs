@@ -6,12 +6,14 @@
 use serde_json::{Value, json};
 
 use crate::domain::{
-    ApplicationKind, ApplicationStatus, AttendanceStatus, InstitutionKind, LocalityCode, PortalId,
-    Privilege, ReferralStatus,
+    ApplicationKind, ApplicationStatus, AttendanceStatus, CommentRule, InstitutionKind,
+    LocalityCode, MAX_OPTIONS, MIN_OPTIONS, OptionCode, PortalId, Privilege, QuestionKind,
+    ReferralStatus,
 };
 use crate::ingest::{
-    ADDRESS_MAX, ANNOUNCEMENT_MAX, COMMENT_MAX, GROUP_MAX, MAX_ATTENDANCE_RECORDS,
-    MAX_AUDIENCE_INSTITUTIONS, MAX_PREFERENCES, NAME_MAX, NOTE_MAX,
+    ADDRESS_MAX, ANNOUNCEMENT_MAX, COMMENT_MAX, GROUP_MAX, IF_UNANSWERED_MAX,
+    MAX_ATTENDANCE_RECORDS, MAX_AUDIENCE_INSTITUTIONS, MAX_PREFERENCES, NAME_MAX, NOTE_MAX,
+    OPTION_LABEL_MAX, QUESTION_TEXT_MAX,
 };
 
 /// The shape of one value.
@@ -35,6 +37,10 @@ pub enum Shape {
     /// A portal id: letters, digits, `-`, `_`, `.`.
     Id,
     Locality,
+    /// `YYYY-MM`.
+    Month,
+    /// An option's code: `a-z`, `0-9`, `_`, `-`.
+    OptionCode,
     Enum(Vec<&'static str>),
     Int {
         min: i64,
@@ -369,6 +375,96 @@ pub fn announcement() -> Body {
     }
 }
 
+pub fn question() -> Body {
+    Body {
+        name: "Question",
+        fields: vec![
+            req(
+                "kind",
+                names(QuestionKind::ALL, QuestionKind::as_str),
+                "what it is about: the title the parent reads, and what a destructive option gives up",
+            ),
+            opt(
+                "application",
+                Shape::Id,
+                "the application it concerns: put to the cabinet the application belongs to (give this or child)",
+            ),
+            opt(
+                "child",
+                Shape::Iin,
+                "the child it concerns: put to every cabinet that shows the child, the first answer winning (give this or application)",
+            ),
+            opt(
+                "month",
+                Shape::Month,
+                "with child: the month of the attendance sheet (required for attendance_approval); the card shows its calendar",
+            ),
+            req("text_kk", text(QUESTION_TEXT_MAX), "the question in Kazakh"),
+            req(
+                "text_ru",
+                text(QUESTION_TEXT_MAX),
+                "the question in Russian",
+            ),
+            req(
+                "deadline",
+                Shape::Time,
+                "until when an answer is taken; in the future; reminders go ANSWER_REMINDER_HOURS before it",
+            ),
+            opt(
+                "if_unanswered_kk",
+                text(IF_UNANSWERED_MAX),
+                "what happens without an answer, in Kazakh",
+            ),
+            opt(
+                "if_unanswered_ru",
+                text(IF_UNANSWERED_MAX),
+                "what happens without an answer, in Russian",
+            ),
+            req(
+                "options",
+                Shape::Array {
+                    item: Box::new(Shape::Object(vec![
+                        req(
+                            "code",
+                            Shape::OptionCode,
+                            "what the portal gets back; unique within the question",
+                        ),
+                        req("label_kk", text(OPTION_LABEL_MAX), "the button in Kazakh"),
+                        req("label_ru", text(OPTION_LABEL_MAX), "the button in Russian"),
+                        opt(
+                            "destructive",
+                            Shape::Bool,
+                            "true: it gives something up; the parent is asked «are you sure?» with the consequence first",
+                        ),
+                        opt(
+                            "comment",
+                            names(CommentRule::ALL, CommentRule::as_str),
+                            "whether the parent adds a comment (up to 500 characters); none by default",
+                        ),
+                    ])),
+                    min: MIN_OPTIONS,
+                    max: Some(MAX_OPTIONS),
+                },
+                "the answers the parent may give, as buttons, in this order",
+            ),
+        ],
+        example: json!({
+            "kind": "place_offer",
+            "application": "ALM-2026-000137",
+            "text_kk": "Кезегіңіз келді: №12 «Балапан» балабақшасында орын бар. Орынды растайсыз ба?",
+            "text_ru": "Подошла ваша очередь: в детском саду №12 «Балапан» есть место. Подтверждаете?",
+            "deadline": "2030-09-03T18:00:00+05:00",
+            "if_unanswered_kk": "Орын кезектегі келесі балаға беріледі.",
+            "if_unanswered_ru": "Место перейдёт следующему ребёнку в очереди.",
+            "options": [
+                {"code": "confirm", "label_kk": "Растаймын", "label_ru": "Подтверждаю"},
+                {"code": "decline", "label_kk": "Бас тартамын", "label_ru": "Отказываюсь",
+                 "destructive": true, "comment": "optional"}
+            ]
+        }),
+    }
+}
+
 /// The JSON Schema of a shape.
 pub fn json_schema(shape: &Shape) -> Value {
     match shape {
@@ -398,6 +494,10 @@ pub fn json_schema(shape: &Shape) -> Value {
             json!({"type": "string", "minLength": 1, "maxLength": LocalityCode::MAX_LEN,
             "pattern": "^[a-z0-9_-]+$"})
         }
+        Shape::Month => json!({"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$",
+            "description": "a month, YYYY-MM"}),
+        Shape::OptionCode => json!({"type": "string", "minLength": 1,
+            "maxLength": OptionCode::MAX_LEN, "pattern": "^[a-z0-9_-]+$"}),
         Shape::Enum(values) => json!({"type": "string", "enum": values}),
         Shape::Int { min } => json!({"type": "integer", "minimum": min}),
         Shape::Bool => json!({"type": "boolean"}),
@@ -447,6 +547,9 @@ mod tests {
             "ChildFile" => ingest::parse_child_file("230415500016", value, "").map(drop),
             "Attendance" => ingest::parse_attendance("230415500016", value, "").map(drop),
             "Announcement" => ingest::parse_announcement("frost-1", value, "").map(drop),
+            "Question" => {
+                ingest::parse_question("offer-1", value, "", Some(crate::clock::now())).map(drop)
+            }
             other => panic!("no parser for {other}"),
         }
     }

@@ -63,6 +63,11 @@ pub async fn open_event(deps: &Deps, ctx: &mut ChatCtx, id: i64) -> Result<Press
         return Ok(Pressed::Stale);
     };
     deps.storage.mark_read(cabinet, &[id], ctx.now).await?;
+    // A question's event opens the question's card (its options, or how it was answered).
+    if let (true, Some(question)) = (event.kind.is_question(), event.question_id) {
+        ctx.dialogue.go(State::Question { id: question });
+        return Ok(Pressed::Done(None));
+    }
     let card = match (event.referral_id, event.application_id, event.child_iin) {
         (Some(referral), _, _) => State::Referral {
             id: referral,

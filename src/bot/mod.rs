@@ -10,6 +10,7 @@ mod lanes;
 mod login;
 mod polling;
 mod pressed;
+mod questions;
 mod reply;
 mod routes;
 mod schema;
@@ -62,6 +63,8 @@ pub struct Deps {
     pub metrics: Arc<Metrics>,
     /// Every message the bot sends waits its turn here (shared with the push sender).
     pub pacer: Pacer,
+    /// Wakes the push sender when the bot queues a delivery (an answer for the portal).
+    pub outbox: crate::notify::Wake,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -276,6 +279,16 @@ pub async fn start_webhook(
     })
 }
 
+/// What the bot shares with the rest of `kabinet run`.
+pub struct Shared {
+    /// Codes and lock notices go out by it.
+    pub sms: SmsSender,
+    pub metrics: Arc<Metrics>,
+    pub loc: Arc<Localizer>,
+    /// Wakes the push sender when the bot queues a delivery.
+    pub outbox: crate::notify::Wake,
+}
+
 /// Starts the whole bot on `telegram` (the push sender shares its pacer, so both keep one
 /// rate limit): the command menus, then the updates. Returns the running bot and its
 /// username.
@@ -284,10 +297,14 @@ pub async fn launch(
     storage: Storage,
     telegram: Telegram,
     poll_timeout: Duration,
-    sms: SmsSender,
-    metrics: Arc<Metrics>,
-    loc: Arc<Localizer>,
+    shared: Shared,
 ) -> Result<(RunningBot, Arc<str>), BotError> {
+    let Shared {
+        sms,
+        metrics,
+        loc,
+        outbox,
+    } = shared;
     let me = telegram.bot.get_me().await?;
     register_commands(&telegram.bot, &loc, config.default_language).await?;
     let bot_username: Arc<str> = me.username().into();
@@ -306,6 +323,7 @@ pub async fn launch(
         login,
         metrics,
         pacer: telegram.pacer.clone(),
+        outbox,
     };
     let running = match deps.config.webhook.clone() {
         Some(hook) => start_webhook(telegram, deps, me, &hook).await?,

@@ -4,7 +4,7 @@
 
 pub use super::pressed::Pressed;
 use super::state::{Guarded, State};
-use super::{BotError, ChatCtx, Deps, cabinet, login, settings, start};
+use super::{BotError, ChatCtx, Deps, cabinet, login, questions, settings, start};
 use crate::i18n::Html;
 use crate::messages::Callback;
 
@@ -77,6 +77,12 @@ pub async fn press(deps: &Deps, ctx: &mut ChatCtx, callback: Callback) -> Result
         (C::Sessions, S::Settings) => go(ctx, S::Sessions),
         (C::EndSession(session), S::Sessions) => settings::end_session(deps, ctx, session).await,
         (C::EndOtherSessions, S::Sessions) => settings::end_other_sessions(deps, ctx).await,
+        // Questions that wait for an answer.
+        (C::Questions, _) if inside => questions::open_list(deps, ctx).await,
+        (C::OpenQuestion(id), _) if inside => questions::open(ctx, id),
+        (C::AnswerOption { question, option }, S::Question { id }) if question == id => questions::choose(deps, ctx, id, option).await,
+        (C::ConfirmOption { question, option }, S::ConfirmAnswer { id, option: o }) if (question, option) == (id, o) => questions::confirmed(deps, ctx, id, o).await,
+        (C::NoComment { question, option }, S::AnswerComment { id, option: o }) if (question, option) == (id, o) => questions::without_comment(deps, ctx, id, o).await,
         _ => Ok(Pressed::Stale),
     }
 }
@@ -112,6 +118,7 @@ pub async fn typed(deps: &Deps, ctx: &mut ChatCtx, input: Typed<'_>) -> Result<O
         (S::EnteringEmail { .. }, Some(t)) => settings::on_email(deps, ctx, t).await?,
         (S::EnteringNewPhone { .. }, Some(t)) => settings::on_new_phone(deps, ctx, t).await?,
         (S::EnteringExtraPhone { .. }, Some(t)) => settings::on_extra_phone(deps, ctx, t).await?,
+        (S::AnswerComment { id, option }, Some(t)) => questions::on_comment(deps, ctx, id, option, t).await?,
         (S::EnteringIin, None) if input.forwarded => text("forwarded-iin"),
         (state, None) if state.expects_text() && input.forwarded => text("forwarded-not-accepted"),
         (state, None) if state.expects_text() => text("text-expected"),

@@ -165,13 +165,58 @@ async fn cabinet_screen(
         State::EnteringEmail { .. } => views::login::prompt(&v, "email-prompt"),
         State::EnteringNewPhone { .. } => views::login::prompt(&v, "phone-new-prompt"),
         State::EnteringExtraPhone { .. } => views::login::prompt(&v, "phone-extra-prompt"),
+        State::Questions => {
+            views::questions::list(&v, &s.open_questions(cabinet, ctx.now).await?, ctx.now)
+        }
+        State::Question { id } => return question(deps, ctx, cabinet, id).await,
+        State::ConfirmAnswer { id, option } | State::AnswerComment { id, option } => {
+            let Some(q) = s.question_for_cabinet(cabinet, id).await? else {
+                return Ok(None);
+            };
+            let Some(chosen) = q.content.options.get(usize::from(option)) else {
+                return Ok(None);
+            };
+            match ctx.dialogue.state() {
+                State::ConfirmAnswer { .. } => views::questions::confirm(&v, &q, option, chosen),
+                _ => views::questions::comment(&v, &q, option, chosen),
+            }
+        }
         // The main menu.
         _ => {
             let name = s.cabinet(cabinet).await?.map(|c| c.full_name);
             let unread = s.unread_count(cabinet).await?;
-            views::menu::render(&v, &name.unwrap_or_default(), unread)
+            let waiting = s.open_question_count(cabinet, ctx.now).await?;
+            views::menu::render(&v, &name.unwrap_or_default(), unread, waiting)
         }
     }))
+}
+
+/// A question's card; an attendance sheet's with the month's calendar.
+async fn question(
+    deps: &Deps,
+    ctx: &ChatCtx,
+    cabinet: i64,
+    id: i64,
+) -> Result<Option<Screen>, BotError> {
+    let s = &deps.storage;
+    let Some(q) = s.question_for_cabinet(cabinet, id).await? else {
+        return Ok(None);
+    };
+    let days = match (&q.child_iin, q.month) {
+        (Some(child), Some(first)) => {
+            let next = first
+                .checked_add_months(chrono::Months::new(1))
+                .unwrap_or(first);
+            Some(s.attendance(cabinet, child, first, next).await?)
+        }
+        _ => None,
+    };
+    let extras = views::questions::CardExtras {
+        attendance: days.as_deref(),
+        now: ctx.now,
+        today: local_today(deps, ctx),
+    };
+    Ok(Some(views::questions::card(&voice(deps, ctx), &q, &extras)))
 }
 
 /// A child's file; `child` is the child's place in the cabinet's list.

@@ -30,7 +30,7 @@ pub async fn toggle_channel(
         Channel::Telegram => telegram = !telegram,
         Channel::Sms => sms = !sms,
         Channel::Email if deps.config.smtp.is_some() && c.email.is_some() => email = !email,
-        Channel::Email => return Ok(Pressed::Stale),
+        Channel::Email | Channel::Portal => return Ok(Pressed::Stale),
     }
     if !(telegram || sms || email) {
         return Ok(toast(deps, ctx, "channel-last-one"));

@@ -118,6 +118,22 @@ pub enum State {
     },
     /// Settings: every chat logged into this cabinet, each of which can be ended.
     Sessions,
+    /// The questions waiting for an answer.
+    Questions,
+    /// A question's card, with its options.
+    Question {
+        id: i64,
+    },
+    /// «Are you sure?» before a destructive option is recorded.
+    ConfirmAnswer {
+        id: i64,
+        option: u8,
+    },
+    /// The comment an option asks for (typed text; optional or required).
+    AnswerComment {
+        id: i64,
+        option: u8,
+    },
 }
 
 impl State {
@@ -173,6 +189,10 @@ impl State {
                 | State::EnteringNewPhone { .. }
                 | State::EnteringExtraPhone { .. }
                 | State::Sessions
+                | State::Questions
+                | State::Question { .. }
+                | State::ConfirmAnswer { .. }
+                | State::AnswerComment { .. }
         )
     }
 
@@ -185,6 +205,9 @@ impl State {
             State::File { .. } => State::Files,
             State::Attendance { child, .. } => State::File { child: *child },
             State::Sessions => State::Settings,
+            State::ConfirmAnswer { id, .. } | State::AnswerComment { id, .. } => {
+                State::Question { id: *id }
+            }
             _ => State::LoggedIn,
         }
     }
@@ -211,6 +234,7 @@ impl State {
                     | State::EnteringEmail { .. }
                     | State::EnteringNewPhone { .. }
                     | State::EnteringExtraPhone { .. }
+                    | State::AnswerComment { .. }
             )
     }
 

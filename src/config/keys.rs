@@ -57,6 +57,8 @@ pub enum Kind {
     Database,
     /// What Telegram echoes in `X-Telegram-Bot-Api-Secret-Token`.
     WebhookSecret,
+    /// Hours before a moment, comma-separated, decimals allowed (`24,4,0.5`).
+    Hours,
 }
 
 /// A key's value, read.
@@ -71,6 +73,8 @@ pub enum Value {
     TimeZone(Tz),
     Address(SocketAddr),
     Database(DatabaseUrl),
+    /// Lead times, longest first.
+    Durations(Vec<std::time::Duration>),
 }
 
 impl Value {
@@ -87,6 +91,11 @@ impl Value {
             (Value::TimeZone(tz), _) => tz.name().to_owned(),
             (Value::Address(a), _) => a.to_string(),
             (Value::Database(d), _) => d.masked(),
+            (Value::Durations(leads), _) => leads
+                .iter()
+                .map(|d| format_hours(*d))
+                .collect::<Vec<_>>()
+                .join(","),
         }
     }
 }
@@ -113,6 +122,9 @@ impl Kind {
             Kind::Database => "sqlite://FILE or postgres://USER:PASSWORD@HOST:PORT/DB".into(),
             Kind::WebhookSecret => {
                 format!("{WEBHOOK_SECRET_MIN}-256 of A-Z a-z 0-9 _ -, e.g. from `kabinet secret`")
+            }
+            Kind::Hours => {
+                "hours, comma-separated, e.g. 24,4,1 or 0.5 (each above 0, at most 720)".into()
             }
         }
     }
@@ -159,6 +171,7 @@ impl Kind {
                 .map(Value::Address)
                 .map_err(|_| "is not an address".into()),
             Kind::Database => DatabaseUrl::parse(raw).map(Value::Database),
+            Kind::Hours => parse_hours(raw),
             Kind::WebhookSecret => {
                 if raw.len() < WEBHOOK_SECRET_MIN {
                     return Err("is too short".into());
@@ -175,6 +188,31 @@ impl Kind {
             }
         }
     }
+}
+
+/// `24,4,0.5` as lead times, longest first; each above 0 and at most 30 days.
+fn parse_hours(raw: &str) -> Result<Value, String> {
+    let mut leads = Vec::new();
+    for part in raw.split(',') {
+        let hours: f64 = part
+            .trim()
+            .parse()
+            .map_err(|_| format!("has {:?}, which is not a number of hours", part.trim()))?;
+        if !(hours > 0.0 && hours <= 720.0) {
+            return Err(format!("has {hours}, out of range"));
+        }
+        leads.push(std::time::Duration::from_secs_f64(hours * 3600.0));
+    }
+    leads.sort_unstable_by(|a, b| b.cmp(a));
+    leads.dedup();
+    Ok(Value::Durations(leads))
+}
+
+/// A lead time as hours, the way it is written in the configuration (`24`, `0.5`).
+fn format_hours(d: std::time::Duration) -> String {
+    let hours = d.as_secs_f64() / 3600.0;
+    let text = format!("{hours:.4}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 pub(super) fn parse_url(s: &str, schemes: &[&str]) -> Result<Url, String> {
@@ -245,11 +283,14 @@ keys! {
         "TIMEZONE" = "Asia/Almaty", Kind::TimeZone, None, "IANA time zone of the times parents see and of quiet hours";
         "SUPPORT_CONTACT" = "", Kind::Text, None, "the operator's phone or @username, shown in /help and where a parent cannot go on";
         "PRIVACY_POLICY_URL" = "", Kind::Url(HTTPS), Some("no consent is asked"), "when set, a parent's first login asks consent to the processing of personal data, with this link";
+        "ANSWER_REMINDER_HOURS" = "24,4,1", Kind::Hours, None, "hours before a question's deadline that its reminders go (decimals allowed: 0.5 is 30 minutes); the last sounds even in quiet hours";
     ]
     "Integration API (the portal)": [
         "API_LISTEN" = "127.0.0.1:8080", Kind::Address, None, "address of the integration API";
         "API_TOKEN" = "", Kind::Secret { min_chars: 32 }, Some("the API is off"), "bearer token the portal sends (at least 32 characters); the API is off when empty";
         "API_MAX_BODY_BYTES" = "1048576", n(1024, 1 << 30), None, "largest request body the API accepts";
+        "PORTAL_WEBHOOK_URL" = "", Kind::Url(HTTP), Some("answers are read from GET /api/v1/answers only"), "where each answer to a question is POSTed: https://…, or http:// to a loopback or private address";
+        "PORTAL_WEBHOOK_SECRET" = "", Kind::Secret { min_chars: 32 }, None, "key of the answers' X-Kabinet-Signature (HMAC-SHA-256), 32 characters or more; required with PORTAL_WEBHOOK_URL";
     ]
     "SMS": [
         "SMS_PROVIDER" = "log", Kind::Choice(&["log", "http", "mobizon"]), None, "log (prints the text, for development), http (generic gateway) or mobizon";

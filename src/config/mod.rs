@@ -105,6 +105,13 @@ pub(crate) fn mask_url_password(s: &str) -> String {
     }
 }
 
+/// Where answers to questions are POSTed (SPEC §3), and the key their signature is made with.
+#[derive(Debug, Clone)]
+pub struct PortalWebhookConfig {
+    pub url: Url,
+    pub secret: Secret,
+}
+
 #[derive(Debug, Clone)]
 pub struct WebhookConfig {
     pub url: Url,
@@ -207,6 +214,10 @@ pub struct Config {
     pub code_secret: CodeSecret,
     pub privacy_policy_url: Option<Url>,
     pub support_contact: Option<String>,
+    /// Where answers to questions go; `None`: the portal reads them from the API only.
+    pub portal_webhook: Option<PortalWebhookConfig>,
+    /// How long before a question's deadline each reminder goes, longest first.
+    pub answer_reminders: Vec<Duration>,
     /// How long finished deliveries, used codes, ended sessions and old rate-limit rows
     /// are kept.
     pub retention: Duration,
@@ -437,6 +448,7 @@ impl Config {
         let mut v = Values::read(vars);
         let sms = sms_config(&mut v);
         let webhook = webhook_config(&mut v);
+        let portal_webhook = portal_webhook_config(&mut v);
         let smtp = smtp_config(&mut v);
         let (memory, iterations) = (
             v.number("ARGON2_MEMORY_KIB") as u32,
@@ -525,6 +537,11 @@ impl Config {
                 None => CodeSecret::for_this_process(),
             },
             privacy_policy_url: v.url("PRIVACY_POLICY_URL"),
+            portal_webhook,
+            answer_reminders: match v.get("ANSWER_REMINDER_HOURS") {
+                Some(Value::Durations(leads)) => leads.clone(),
+                _ => Vec::new(),
+            },
             support_contact: v.text("SUPPORT_CONTACT"),
             retention: v.seconds("RETENTION_DAYS", 86_400),
             described: v.described(),
@@ -560,6 +577,14 @@ impl Config {
             });
         }
         refusals
+    }
+
+    /// The reminder lead times as the storage counts them, longest first.
+    pub fn answer_reminder_leads(&self) -> Vec<chrono::Duration> {
+        self.answer_reminders
+            .iter()
+            .map(|d| chrono::Duration::from_std(*d).unwrap_or(chrono::Duration::MAX))
+            .collect()
     }
 
     /// The effective configuration, one `KEY=value` line per key, secrets masked.
@@ -650,6 +675,42 @@ fn smtp_config(v: &mut Values) -> Option<SmtpConfig> {
 }
 
 /// Whether `url` points at this machine (a local Bot API server or a test fake).
+/// `PORTAL_WEBHOOK_URL` with its secret. Answers carry parents' IINs: they travel over TLS,
+/// or in plain HTTP only to the machine itself or a private network's address.
+fn portal_webhook_config(v: &mut Values) -> Option<PortalWebhookConfig> {
+    let url = v.url("PORTAL_WEBHOOK_URL")?;
+    if url.scheme() == "http" && !is_private(&url) {
+        v.fail(
+            "PORTAL_WEBHOOK_URL",
+            format!("{url} is plain http to an address that is not private"),
+            "https://…, or http:// to localhost, a loopback or a private IP address",
+        );
+        return None;
+    }
+    let Some(secret) = v.secret("PORTAL_WEBHOOK_SECRET") else {
+        if !v.failed("PORTAL_WEBHOOK_SECRET") {
+            v.fail(
+                "PORTAL_WEBHOOK_SECRET",
+                "is missing (PORTAL_WEBHOOK_URL needs it)".into(),
+                "at least 32 characters, e.g. from `kabinet secret`",
+            );
+        }
+        return None;
+    };
+    Some(PortalWebhookConfig { url, secret })
+}
+
+/// The URL's host is this machine or an address of a private network.
+fn is_private(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback() || ip.is_unique_local() || ip.is_unicast_link_local()
+        }
+        Some(url::Host::Domain(_)) | None => is_loopback(url),
+    }
+}
+
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),

@@ -109,6 +109,7 @@ macro_rules! vocabulary {
         $crate::domain::kinds::stored_as_text!($name);
     };
 }
+pub(crate) use vocabulary;
 
 vocabulary!(
     /// Where an application stands (SPEC §3).
@@ -178,15 +179,22 @@ vocabulary!(
         ReferralExpiresSoon = "referral_expires_soon",
         ClubEnrolled = "club_enrolled",
         Announcement = "announcement",
+        // A question by a deadline (SPEC §1.11); its deadline drawing near; an answer (the
+        // feed's record, on which the portal's webhook delivery hangs).
+        Question = "question",
+        QuestionReminder = "question_reminder",
+        QuestionAnswered = "question_answered",
     }
 );
 
 vocabulary!(
-    /// A notification channel a parent can keep on or off.
+    /// Where a delivery goes: a channel a parent can keep on or off, or — for an answer to
+    /// a question — the portal's webhook.
     Channel, "channel", "channel" {
         Telegram = "telegram",
         Sms = "sms",
         Email = "email",
+        Portal = "portal",
     }
 );
 
@@ -207,6 +215,27 @@ impl ApplicationStatus {
             ApplicationStatus::Enrolled
                 | ApplicationStatus::Rejected
                 | ApplicationStatus::Cancelled
+        )
+    }
+}
+
+impl EventKind {
+    /// Where the event's deliveries stand in the outbox: lower goes first. A question that
+    /// decides a child's place (0) goes ahead of every other push (1); the department's
+    /// announcements (2) go after the parents' own.
+    pub fn delivery_priority(self) -> i64 {
+        match self {
+            EventKind::Question | EventKind::QuestionReminder => 0,
+            EventKind::Announcement => 2,
+            _ => 1,
+        }
+    }
+
+    /// Events about a question: their button opens the question's card.
+    pub fn is_question(self) -> bool {
+        matches!(
+            self,
+            EventKind::Question | EventKind::QuestionReminder | EventKind::QuestionAnswered
         )
     }
 }

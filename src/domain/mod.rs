@@ -9,6 +9,7 @@ mod language;
 mod password;
 mod phone;
 mod portal_text;
+mod question;
 
 pub use email::{Email, EmailError};
 pub use ids::{IdError, LocalityCode, PortalId};
@@ -23,3 +24,7 @@ pub use password::{
 };
 pub use phone::{Phone, PhoneError};
 pub use portal_text::PortalText;
+pub use question::{
+    COMMENT_MAX_CHARS, CommentRule, MAX_OPTIONS, MIN_OPTIONS, OptionCode, QuestionContent,
+    QuestionKind, QuestionOption, QuestionPost, QuestionState, QuestionTarget,
+};

@@ -102,6 +102,39 @@ impl Localizer {
     }
 }
 
+impl Localizer {
+    /// What is left until a deadline, to the minute and never less than one: «1 күн 4 сағат
+    /// қалды», «осталось 1 день 4 часа», «осталась 1 минута».
+    pub fn time_left(&self, lang: Language, span: chrono::Duration) -> String {
+        let minutes = span.num_minutes().max(1);
+        let (days, hours, mins) = (minutes / 1440, minutes % 1440 / 60, minutes % 60);
+        let (id, args): (&str, Vec<(&str, FluentValue<'_>)>) = match (days, hours, mins) {
+            (0, 0, m) => ("time-left-minutes", vec![("minutes", m.into())]),
+            (0, h, 0) => ("time-left-hours", vec![("hours", h.into())]),
+            (0, h, m) => (
+                "time-left-hours-minutes",
+                vec![("hours", h.into()), ("minutes", m.into())],
+            ),
+            (d, 0, _) => ("time-left-days", vec![("days", d.into())]),
+            (d, h, _) => (
+                "time-left-days-hours",
+                vec![("days", d.into()), ("hours", h.into())],
+            ),
+        };
+        self.format(lang, id, &args)
+    }
+
+    /// A moment of this year, short: «3 желтоқсан 14:05», «3 декабря 14:05».
+    pub fn day_month_time(&self, lang: Language, at: DateTime<Utc>, tz: Tz) -> String {
+        let local = at.with_timezone(&tz);
+        format!(
+            "{} {}",
+            self.day_month(lang, local.date_naive()),
+            local.format("%H:%M")
+        )
+    }
+}
+
 /// A moment for an SMS, where every character counts: «30.11 15:07», local time.
 pub fn sms_date_time(at: DateTime<Utc>, tz: Tz) -> String {
     at.with_timezone(&tz).format("%d.%m %H:%M").to_string()

@@ -409,6 +409,137 @@ pub fn parse_announcement(id: &str, body: &Value, path: &str) -> Result<Announce
     })
 }
 
+/// A question's text in one language.
+pub const QUESTION_TEXT_MAX: usize = 1000;
+/// What happens without an answer, in one language.
+pub const IF_UNANSWERED_MAX: usize = 500;
+/// An option's label: one button.
+pub const OPTION_LABEL_MAX: usize = 60;
+
+/// A month, `YYYY-MM`, as its first day.
+pub fn parse_month(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d")
+        .ok()
+        .filter(|_| s.len() == 7)
+        .ok_or_else(|| "must be a month YYYY-MM".into())
+}
+
+/// A question as the portal puts it (SPEC §3). `not_before`: its deadline must be after it
+/// (the API's «now»; an import of history takes questions already past).
+pub fn parse_question(
+    id: &str,
+    body: &Value,
+    path: &str,
+    not_before: Option<DateTime<Utc>>,
+) -> Result<crate::domain::QuestionPost, Invalid> {
+    use crate::domain::{
+        CommentRule, MAX_OPTIONS, MIN_OPTIONS, OptionCode, QuestionContent, QuestionKind,
+        QuestionOption, QuestionPost, QuestionTarget,
+    };
+    let mut e = Errors::default();
+    let id = portal_id(id).map_err(|p| e.push("id", p)).ok();
+    let f = Fields::new(body, path, &mut e);
+    let kind = f.parse("kind", &mut e, vocabulary(QuestionKind::parse));
+    let application = f.optional("application", &mut e, portal_id);
+    let child = f.optional("child", &mut e, iin);
+    let month = f.optional("month", &mut e, parse_month);
+    let text_kk = f.text("text_kk", QUESTION_TEXT_MAX, &mut e);
+    let text_ru = f.text("text_ru", QUESTION_TEXT_MAX, &mut e);
+    let deadline = f.time("deadline", &mut e).and_then(|d| {
+        if not_before.is_some_and(|now| d <= now) {
+            e.push(f.path_of("deadline"), "is not in the future");
+            None
+        } else {
+            Some(d)
+        }
+    });
+    let if_unanswered_kk = f.optional_text("if_unanswered_kk", IF_UNANSWERED_MAX, &mut e);
+    let if_unanswered_ru = f.optional_text("if_unanswered_ru", IF_UNANSWERED_MAX, &mut e);
+    let options = f.array("options", &mut e).and_then(|items| {
+        if !(MIN_OPTIONS..=MAX_OPTIONS).contains(&items.len()) {
+            e.push(
+                f.path_of("options"),
+                format!("must hold {MIN_OPTIONS} to {MAX_OPTIONS} options"),
+            );
+        }
+        let mut options: Vec<QuestionOption> = Vec::new();
+        let mut whole = true;
+        for (item_path, item) in items {
+            let o = Fields::new(item, &item_path, &mut e);
+            let code = o.parse("code", &mut e, OptionCode::parse);
+            let label_kk = o.text("label_kk", OPTION_LABEL_MAX, &mut e);
+            let label_ru = o.text("label_ru", OPTION_LABEL_MAX, &mut e);
+            let destructive = o.optional_bool("destructive", &mut e);
+            let comment = o.optional("comment", &mut e, vocabulary(CommentRule::parse));
+            match (code, label_kk, label_ru, destructive, comment) {
+                (Some(code), _, _, _, _) if options.iter().any(|x| x.code == code) => {
+                    e.push(o.path_of("code"), "is listed twice");
+                    whole = false;
+                }
+                (Some(code), Some(label_kk), Some(label_ru), Some(destructive), Some(comment)) => {
+                    options.push(QuestionOption {
+                        code,
+                        label_kk,
+                        label_ru,
+                        destructive: destructive.unwrap_or(false),
+                        comment: comment.unwrap_or(CommentRule::None),
+                    });
+                }
+                _ => whole = false,
+            }
+        }
+        whole.then_some(options)
+    });
+    // What it concerns: an application, or a child (with the month for an attendance sheet).
+    let target = match (application, child, month, kind) {
+        (Some(application), Some(child), Some(month), Some(kind)) => match (application, child) {
+            (Some(_), Some(_)) => {
+                e.push(
+                    f.path_of("child"),
+                    "goes without application: name one of them",
+                );
+                None
+            }
+            (None, None) => {
+                e.push(
+                    f.path_of("application"),
+                    "or child is required: what the question concerns",
+                );
+                None
+            }
+            (Some(_), None) if month.is_some() => {
+                e.push(f.path_of("month"), "goes with child (an attendance sheet)");
+                None
+            }
+            (_, _) if kind == QuestionKind::AttendanceApproval && (month.is_none()) => {
+                e.push(
+                    f.path_of("month"),
+                    "is required for attendance_approval, with child",
+                );
+                None
+            }
+            (Some(number), None) => Some(QuestionTarget::Application(number)),
+            (None, Some(iin)) => Some(QuestionTarget::Child { iin, month }),
+        },
+        _ => None,
+    };
+    e.finish(|| {
+        Some(QuestionPost {
+            id: id?,
+            target: target?,
+            content: QuestionContent {
+                kind: kind?,
+                text_kk: text_kk?,
+                text_ru: text_ru?,
+                deadline: deadline?,
+                if_unanswered_kk: if_unanswered_kk?,
+                if_unanswered_ru: if_unanswered_ru?,
+                options: options?,
+            },
+        })
+    })
+}
+
 /// How one record of an import went.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportReport {
@@ -428,7 +559,7 @@ impl ImportReport {
 
 /// The sections of an import document, in the order they are written (each can refer to
 /// the ones before it).
-pub const SECTIONS: [&str; 7] = [
+pub const SECTIONS: [&str; 8] = [
     "localities",
     "institutions",
     "applications",
@@ -436,6 +567,7 @@ pub const SECTIONS: [&str; 7] = [
     "referrals",
     "files",
     "attendance",
+    "questions",
 ];
 
 /// How many records a document holds, for a progress bar.
@@ -602,6 +734,35 @@ async fn import_record(
             let (child, records) = parse_attendance(record_key(item, "child", path)?, item, path)?;
             storage.upsert_attendance(&child, &records).await?;
             Outcome::Updated
+        }
+        "questions" => {
+            let mut fields = item.clone();
+            if let Some(o) = fields.as_object_mut() {
+                o.remove("id");
+            }
+            let q = parse_question(record_key(item, "id", path)?, &fields, path, None)?;
+            // Reminders already past are sent once, by the scheduler, as the first one due.
+            match storage.put_question(&q, &[], now).await? {
+                crate::storage::QuestionPut::Created { .. } => Outcome::Created,
+                crate::storage::QuestionPut::Unchanged => Outcome::Unchanged,
+                crate::storage::QuestionPut::Differs => {
+                    return Err(Invalid::one(
+                        format!("{path}.id"),
+                        "was put before with other content; a question is not edited",
+                    )
+                    .into());
+                }
+                crate::storage::QuestionPut::NoTarget => {
+                    return Err(StorageError::MissingReference {
+                        field: if item.get("application").is_some() {
+                            "application".into()
+                        } else {
+                            "child".into()
+                        },
+                    }
+                    .into());
+                }
+            }
         }
         _ => unreachable!("sections are checked by the caller"),
     })

@@ -2,7 +2,7 @@
 //! carries fits Telegram's 64 bytes, and nothing else is trusted: a press that does not
 //! decode, or does not fit the chat's current screen, is answered as stale.
 
-use crate::domain::{Channel, Language, LocalityCode};
+use crate::domain::{Channel, Language, LocalityCode, MAX_OPTIONS};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Callback {
@@ -56,6 +56,25 @@ pub enum Callback {
     EndSession(i64),
     /// End every session of this cabinet but this chat's.
     EndOtherSessions,
+    /// The questions waiting for an answer (the main menu's first row).
+    Questions,
+    /// A question's card (by its id; re-checked to be this cabinet's).
+    OpenQuestion(i64),
+    /// An option of a question, by its place among the options.
+    AnswerOption {
+        question: i64,
+        option: u8,
+    },
+    /// «Yes, I am sure» after a destructive option.
+    ConfirmOption {
+        question: i64,
+        option: u8,
+    },
+    /// Send the option without the comment it allows.
+    NoComment {
+        question: i64,
+        option: u8,
+    },
 }
 
 /// The five sections of the cabinet.
@@ -130,6 +149,11 @@ impl Callback {
             Callback::Sessions => "sess".into(),
             Callback::EndSession(id) => format!("endss:{id}"),
             Callback::EndOtherSessions => "endall".into(),
+            Callback::Questions => "qs".into(),
+            Callback::OpenQuestion(id) => format!("q:{id}"),
+            Callback::AnswerOption { question, option } => format!("qa:{question}:{option}"),
+            Callback::ConfirmOption { question, option } => format!("qy:{question}:{option}"),
+            Callback::NoComment { question, option } => format!("qn:{question}:{option}"),
         };
         debug_assert!(
             data.len() <= 64,
@@ -194,6 +218,18 @@ impl Callback {
             ("sess", "") => Callback::Sessions,
             ("endss", id) => Callback::EndSession(number(id).filter(|i| *i > 0)?),
             ("endall", "") => Callback::EndOtherSessions,
+            ("qs", "") => Callback::Questions,
+            ("q", id) => Callback::OpenQuestion(number(id).filter(|i| *i > 0)?),
+            ("qa" | "qy" | "qn", rest) => {
+                let (question, option) = rest.split_once(':')?;
+                let question = number(question).filter(|i: &i64| *i > 0)?;
+                let option = number(option).filter(|o: &u8| usize::from(*o) < MAX_OPTIONS)?;
+                match head {
+                    "qa" => Callback::AnswerOption { question, option },
+                    "qy" => Callback::ConfirmOption { question, option },
+                    _ => Callback::NoComment { question, option },
+                }
+            }
             _ => return None,
         })
     }
@@ -254,6 +290,20 @@ mod tests {
             Callback::Sessions,
             Callback::EndSession(41),
             Callback::EndOtherSessions,
+            Callback::Questions,
+            Callback::OpenQuestion(i64::MAX),
+            Callback::AnswerOption {
+                question: i64::MAX,
+                option: 5,
+            },
+            Callback::ConfirmOption {
+                question: 3,
+                option: 0,
+            },
+            Callback::NoComment {
+                question: 3,
+                option: 1,
+            },
         ];
         for cb in all {
             let data = cb.encode();
@@ -275,6 +325,11 @@ mod tests {
             "pg:１",
             "app:-7",
             "app:99999999999999999999",
+            "qa:1:6",
+            "qa:1",
+            "qa:0:1",
+            "qy:1:-1",
+            "q:",
             "x".repeat(64).as_str(),
         ] {
             assert_eq!(Callback::decode(forged), None, "{forged}");

@@ -2,11 +2,13 @@
 //! the cabinet and in the notification. Telegram gets the feed's own line (HTML) and a button
 //! to the card; an SMS one short plain line; an e-mail a subject and a plain body.
 
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use fluent_bundle::FluentValue;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use super::callback::Callback;
-use crate::domain::{ApplicationStatus, EventKind, Language, PortalText, Sex};
+use crate::domain::{ApplicationStatus, EventKind, Language, PortalText, QuestionKind, Sex};
 use crate::i18n::{Html, Localizer};
 use crate::storage::Event;
 
@@ -59,6 +61,18 @@ pub(super) struct Facts {
     pub club: Option<String>,
     pub comment: Option<String>,
     pub child: Option<String>,
+    /// A question's event: what it is about and by when.
+    pub question: Option<QuestionFacts>,
+}
+
+/// What a question's event says (SPEC §1.11).
+pub(super) struct QuestionFacts {
+    pub kind: QuestionKind,
+    pub deadline: Option<DateTime<Utc>>,
+    /// The question's words in the parent's language.
+    pub text: Option<String>,
+    /// The answer given, in the parent's language (an answer's event).
+    pub option: Option<String>,
 }
 
 pub(super) fn facts(loc: &Localizer, lang: Language, event: &Event) -> Facts {
@@ -72,8 +86,33 @@ pub(super) fn facts(loc: &Localizer, lang: Language, event: &Event) -> Facts {
             let queue = details["queue_position"].as_i64();
             status_text(loc, lang, status, queue, sex)
         });
+    let question = event
+        .kind
+        .is_question()
+        .then(|| {
+            let kind = details["kind"]
+                .as_str()
+                .and_then(|k| QuestionKind::parse(k).ok())?;
+            let own = |key: &str| {
+                details[format!("{key}_{}", lang.code())]
+                    .as_str()
+                    .or_else(|| details[format!("{key}_{}", lang.other().code())].as_str())
+                    .map(str::to_owned)
+            };
+            Some(QuestionFacts {
+                kind,
+                deadline: details["deadline"]
+                    .as_str()
+                    .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
+                    .map(|d| d.with_timezone(&Utc)),
+                text: own("text"),
+                option: own("option"),
+            })
+        })
+        .flatten();
     Facts {
         status,
+        question,
         club: details[format!("name_{}", lang.code())]
             .as_str()
             .map(str::to_owned),
@@ -113,7 +152,7 @@ const ANNOUNCEMENT_IN_FEED: usize = 400;
 /// Өтініш мәртебесі өзгерді · № ALM-2026-000137
 /// Әли · Кезекте (37-орын)
 /// ```
-pub fn event_line(loc: &Localizer, lang: Language, event: &Event) -> Html {
+pub fn event_line(loc: &Localizer, lang: Language, tz: Tz, event: &Event) -> Html {
     let mut line = Html::bold(&Html::text(&loc.text(lang, event.kind.message_id())));
     if let Some(text) = announcement_text(lang, event) {
         line.push_markup("\n")
@@ -124,13 +163,32 @@ pub fn event_line(loc: &Localizer, lang: Language, event: &Event) -> Html {
     if let Some(number) = number(event) {
         line.push_markup(" · № ").push_text(number);
     }
-    let second: Vec<&str> = [&facts.child, &facts.status, &facts.club]
+    // A question: its kind, or the answer given; then by when.
+    let about = facts.question.as_ref().map(|q| {
+        q.option
+            .clone()
+            .unwrap_or_else(|| loc.text(lang, q.kind.message_id()))
+    });
+    let second: Vec<&str> = [&facts.child, &facts.status, &facts.club, &about]
         .into_iter()
         .flatten()
         .map(String::as_str)
         .collect();
     if !second.is_empty() {
         line.push_markup("\n").push_text(&second.join(" · "));
+    }
+    let deadline = facts
+        .question
+        .as_ref()
+        .filter(|_| event.kind != EventKind::QuestionAnswered)
+        .and_then(|q| q.deadline);
+    if let Some(deadline) = deadline {
+        let when = loc.date_time(lang, deadline, tz);
+        line.push_markup("\n").push(&loc.html(
+            lang,
+            "question-deadline",
+            &[("deadline", (&when).into())],
+        ));
     }
     if let Some(comment) = &facts.comment {
         line.push_markup("\n")
@@ -153,12 +211,30 @@ pub fn event_button(loc: &Localizer, lang: Language, event: &Event) -> Option<St
     Some(loc.format(lang, "button-open-file", &[("child", child.into())]))
 }
 
+/// How much of a question's words a push carries; the card has them whole.
+const QUESTION_IN_PUSH: usize = 600;
+
 /// The Telegram message of a push: the text and its one button.
 pub fn push_telegram(
     loc: &Localizer,
     lang: Language,
+    tz: Tz,
     event: &Event,
 ) -> (Html, InlineKeyboardMarkup) {
+    if event.kind.is_question() {
+        // A question: what, by when, its words, and the way to the card with the options.
+        let mut text = Html::markup("❗ ");
+        text.push(&event_line(loc, lang, tz, event));
+        if let Some(words) = facts(loc, lang, event).question.and_then(|q| q.text) {
+            text.push_markup("\n\n")
+                .push_text(&truncate(&words, QUESTION_IN_PUSH));
+        }
+        let button = InlineKeyboardButton::callback(
+            loc.text(lang, "button-answer"),
+            Callback::OpenEvent(event.id).encode(),
+        );
+        return (text, InlineKeyboardMarkup::new([[button]]));
+    }
     if let Some(words) = announcement_text(lang, event) {
         // The department's words, whole, and the way to the feed where they stay.
         let mut text = Html::markup("📢 ");
@@ -174,7 +250,7 @@ pub fn push_telegram(
         return (text, InlineKeyboardMarkup::new([[button]]));
     }
     let mut text = Html::markup("🔔 ");
-    text.push(&event_line(loc, lang, event));
+    text.push(&event_line(loc, lang, tz, event));
     let label = event_button(loc, lang, event).unwrap_or_else(|| loc.text(lang, "push-open"));
     let button = InlineKeyboardButton::callback(label, Callback::OpenEvent(event.id).encode());
     (text, InlineKeyboardMarkup::new([[button]]))
@@ -184,16 +260,28 @@ pub fn push_telegram(
 pub fn push_email(
     loc: &Localizer,
     lang: Language,
+    tz: Tz,
     event: &Event,
     bot_username: &str,
 ) -> (String, String) {
     let what = loc.text(lang, event.kind.message_id());
     let subject = loc.format(lang, "push-email-subject", &[("what", what.into())]);
     let link = format!("https://t.me/{bot_username}");
+    let question = facts(loc, lang, event).question;
+    let words = question
+        .as_ref()
+        .and_then(|q| q.text.as_deref())
+        .map(|w| format!("{w}\n\n"))
+        .unwrap_or_default();
+    let footer = if question.is_some() {
+        "question-email-footer"
+    } else {
+        "push-email-footer"
+    };
     let body = format!(
-        "{}\n\n{}\n",
-        event_line(loc, lang, event).to_plain(),
-        loc.format(lang, "push-email-footer", &[("link", link.into())])
+        "{}\n\n{words}{}\n",
+        event_line(loc, lang, tz, event).to_plain(),
+        loc.format(lang, footer, &[("link", link.into())])
     );
     (subject, body)
 }

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::events::{Facts, facts, number, truncate};
+use super::events::{Facts, QuestionFacts, facts, number, truncate};
 use crate::domain::Language;
 use crate::i18n::{Localizer, sms_date_time};
 use crate::storage::Event;
@@ -60,7 +60,11 @@ pub fn phone_changed(
 
 /// A push: «Жеке кабинет: Әли, Кезекте (57-орын) · № ALM-2026-000137». The record's number
 /// (or the club) is added only when it fits; a long name is cut to make room for the news.
-pub fn push(loc: &Localizer, lang: Language, event: &Event) -> String {
+/// A question says what to answer, by when and where (SPEC §1.11).
+pub fn push(loc: &Localizer, lang: Language, tz: Tz, event: &Event) -> String {
+    if event.kind.is_question() {
+        return question(loc, lang, tz, event);
+    }
     let Facts {
         status,
         club,
@@ -102,4 +106,36 @@ pub fn push(loc: &Localizer, lang: Language, event: &Event) -> String {
         }
     }
     truncate(&without_child(), SMS_MAX_CHARS)
+}
+
+/// A question's SMS: «Жеке кабинет. Әли: орын ұсынылды. Мерзімі 07.12 18:00: бот/портал».
+/// The child's name is cut before anything else, as in every push.
+fn question(loc: &Localizer, lang: Language, tz: Tz, event: &Event) -> String {
+    let Facts {
+        question, child, ..
+    } = facts(loc, lang, event);
+    let Some(QuestionFacts { kind, deadline, .. }) = question else {
+        return truncate(&loc.text(lang, event.kind.message_id()), SMS_MAX_CHARS);
+    };
+    let topic = loc.text(lang, &format!("question-topic-{}", kind.as_str()));
+    let deadline = deadline.map(|d| sms_date_time(d, tz)).unwrap_or_default();
+    let with_child = |child: &str| {
+        loc.format(
+            lang,
+            "sms-question",
+            &[
+                ("child", child.to_owned().into()),
+                ("topic", topic.clone().into()),
+                ("deadline", deadline.clone().into()),
+            ],
+        )
+    };
+    let child = child.unwrap_or_default();
+    let text = with_child(&child);
+    let over = text.chars().count().saturating_sub(SMS_MAX_CHARS);
+    if over == 0 {
+        return text;
+    }
+    let room = child.chars().count().saturating_sub(over).max(2);
+    truncate(&with_child(&truncate(&child, room)), SMS_MAX_CHARS)
 }

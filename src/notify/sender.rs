@@ -23,6 +23,7 @@ use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::channels::email::{MailError, Mailer};
+use crate::channels::portal::PortalWebhook;
 use crate::channels::sms::{SmsError, SmsSender};
 use crate::config::Config;
 use crate::domain::{Channel, EventKind, Phone};
@@ -78,6 +79,8 @@ pub struct SenderDeps {
     pub config: Arc<Config>,
     pub sms: SmsSender,
     pub mail: Option<Mailer>,
+    /// Where answers to questions go (`PORTAL_WEBHOOK_URL`).
+    pub portal: Option<PortalWebhook>,
     pub metrics: Arc<Metrics>,
     pub bot_username: Arc<str>,
 }
@@ -325,6 +328,7 @@ async fn send_and_record(deps: &SenderDeps, wake: &Wake, delivery: ClaimedDelive
         Channel::Telegram => send_telegram(deps, &delivery).await,
         Channel::Sms => timed(send_sms(deps, &delivery)).await,
         Channel::Email => timed(send_email(deps, &delivery)).await,
+        Channel::Portal => timed(send_portal(deps, &delivery)).await,
     };
     let label = match &outcome {
         SendOutcome::Sent => "sent",
@@ -409,10 +413,15 @@ async fn send_telegram(deps: &SenderDeps, d: &ClaimedDelivery) -> (SendOutcome, 
             Duration::ZERO,
         );
     }
-    let (text, keyboard) = messages::push_telegram(&deps.loc, d.language, &d.event);
+    let (text, keyboard) =
+        messages::push_telegram(&deps.loc, d.language, deps.config.timezone, &d.event);
+    // The last reminder of a question sounds whatever the hour: a missed deadline costs the
+    // child's place.
+    let quiet =
+        is_quiet_hour(crate::clock::now(), deps.config.timezone) && !d.event.sounds_always();
     let message = OutgoingMessage::html(chat, text.as_str())
         .keyboard(&keyboard)
-        .silent(d.silent || is_quiet_hour(crate::clock::now(), deps.config.timezone));
+        .silent(d.silent || quiet);
     if d.event.kind == EventKind::Announcement {
         deps.pacer.broadcast(chat).await;
     } else {
@@ -461,7 +470,7 @@ async fn send_sms(deps: &SenderDeps, d: &ClaimedDelivery) -> SendOutcome {
     let Some(phone) = d.address.as_deref().and_then(|a| Phone::parse(a).ok()) else {
         return SendOutcome::Failed("no valid phone".into());
     };
-    let text = messages::sms::push(&deps.loc, d.language, &d.event);
+    let text = messages::sms::push(&deps.loc, d.language, deps.config.timezone, &d.event);
     match deps.sms.send(&phone, &text).await {
         Ok(()) => SendOutcome::Sent,
         Err(SmsError::Refused(why)) => SendOutcome::Failed(why),
@@ -476,12 +485,52 @@ async fn send_email(deps: &SenderDeps, d: &ClaimedDelivery) -> SendOutcome {
     let Some(to) = d.address.as_deref() else {
         return SendOutcome::Failed("no address".into());
     };
-    let (subject, body) = messages::push_email(&deps.loc, d.language, &d.event, &deps.bot_username);
+    let (subject, body) = messages::push_email(
+        &deps.loc,
+        d.language,
+        deps.config.timezone,
+        &d.event,
+        &deps.bot_username,
+    );
     match mail.send(to, &subject, &body).await {
         Ok(()) => SendOutcome::Sent,
         Err(MailError::Transient(why)) => retry_later(d, crate::clock::now(), why),
         Err(e) => SendOutcome::Failed(e.to_string()),
     }
+}
+
+/// An answer to the portal's webhook: retried until the portal takes it, however long
+/// that is (the backoff tops out at ten minutes), and marked delivered on its 2xx.
+async fn send_portal(deps: &SenderDeps, d: &ClaimedDelivery) -> SendOutcome {
+    let Some(portal) = &deps.portal else {
+        return SendOutcome::Dropped(
+            "PORTAL_WEBHOOK_URL is not set: the portal reads answers from the API".into(),
+        );
+    };
+    let Some(question) = d.event.question_id else {
+        return SendOutcome::Failed("a portal delivery without a question".into());
+    };
+    let now = crate::clock::now();
+    let answer = match deps.storage.portal_answer(question).await {
+        Ok(Some(answer)) => answer,
+        Ok(None) => return SendOutcome::Dropped("the question is gone".into()),
+        Err(e) => return SendOutcome::RetryAt(now + backoff(d.attempts), e.log_safe()),
+    };
+    let outcome = match portal.post(&answer).await {
+        Ok(()) => {
+            if let Err(e) = deps.storage.mark_answer_delivered(question, now).await {
+                // Sent again later: the portal de-duplicates by the answer's id.
+                return SendOutcome::RetryAt(now + backoff(d.attempts), e.log_safe());
+            }
+            SendOutcome::Sent
+        }
+        Err(e) => SendOutcome::RetryAt(now + backoff(d.attempts), e.to_string()),
+    };
+    deps.metrics.portal_delivery(match &outcome {
+        SendOutcome::Sent => "delivered",
+        _ => "retried",
+    });
+    outcome
 }
 
 /// The next try after `d.attempts` failed ones: doubling from a second, capped, with a

@@ -12,8 +12,10 @@ use super::state::{ChangeKind, State, StoredMessage};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Button {
     pub text: String,
-    /// `callback_data`, or `None` for URL buttons.
+    /// `callback_data`, or `None` for URL and copy buttons.
     pub data: Option<String>,
+    /// What a copy button puts on the clipboard (`copy_text`).
+    pub copies: Option<String>,
 }
 
 /// A bot message as it stands now (after its edits).
@@ -55,6 +57,11 @@ impl MessageView {
                             .to_owned(),
                         data: b
                             .get("callback_data")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned),
+                        copies: b
+                            .get("copy_text")
+                            .and_then(|c| c.get("text"))
                             .and_then(Value::as_str)
                             .map(str::to_owned),
                     })

@@ -625,6 +625,15 @@ impl State {
                     if !(1..=64).contains(&len) {
                         return Err(ApiError::bad_request("BUTTON_DATA_INVALID"));
                     }
+                } else if let Some(copy) = button.get("copy_text") {
+                    // A button that copies its text to the clipboard: 1-256 characters.
+                    let len = copy
+                        .get("text")
+                        .and_then(Value::as_str)
+                        .map_or(0, |t| t.chars().count());
+                    if !(1..=256).contains(&len) {
+                        return Err(ApiError::bad_request("COPY_TEXT_INVALID"));
+                    }
                 } else if button.get("url").is_none() {
                     return Err(ApiError::bad_request(
                         "text buttons are unallowed in the inline keyboard",

@@ -1,7 +1,7 @@
 //! Announcements (SPEC §2): the education department's words to a group of parents. Posting
 //! resolves the audience once, in one transaction: an event in the feed of every cabinet of
 //! the audience that has a logged-in chat, and a delivery to each of those chats that keeps
-//! Telegram notifications on — queued behind the parents' own pushes (`priority` 1), sent by
+//! Telegram notifications on — queued behind the parents' own pushes (`priority` 2), sent by
 //! the same sender within the same limits.
 
 use chrono::{DateTime, Utc};
@@ -176,7 +176,7 @@ impl Storage {
         );
         let deliveries = "INSERT INTO deliveries (event_id, channel, chat_id, address, state, \
                               next_attempt_at, created_at, priority) \
-             SELECT e.id, 'telegram', s.chat_id, NULL, 'pending', $2, $2, 1 FROM events e \
+             SELECT e.id, 'telegram', s.chat_id, NULL, 'pending', $2, $2, 2 FROM events e \
                JOIN cabinets c ON c.id = e.cabinet_id \
                JOIN sessions s ON s.cabinet_id = e.cabinet_id AND s.ended_at IS NULL \
                JOIN chats ch ON ch.chat_id = s.chat_id \

@@ -19,6 +19,8 @@ pub struct NewEvent {
     pub occurred_at: DateTime<Utc>,
     /// Recording the same key twice for a cabinet records one event.
     pub dedup_key: String,
+    /// The question the event is about (a question asked, a reminder, an answer).
+    pub question_id: Option<i64>,
 }
 
 /// Records `$event` (a [`NewEvent`]) on the connection `$tx` and queues one delivery per
@@ -31,8 +33,8 @@ macro_rules! record_event {
         let now: chrono::DateTime<chrono::Utc> = $now;
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO events (cabinet_id, kind, application_id, referral_id, child_iin, details, \
-                                 occurred_at, created_at, dedup_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                                 occurred_at, created_at, dedup_key, question_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
              ON CONFLICT (cabinet_id, dedup_key) DO NOTHING \
              RETURNING id",
         )
@@ -45,27 +47,29 @@ macro_rules! record_event {
         .bind(event.occurred_at)
         .bind(now)
         .bind(&event.dedup_key)
+        .bind(event.question_id)
         .fetch_optional(&mut *$tx)
         .await?;
         if let Some(id) = id {
             sqlx::query(
-                "INSERT INTO deliveries (event_id, channel, chat_id, address, state, next_attempt_at, created_at) \
-                 SELECT $1, 'telegram', s.chat_id, NULL, 'pending', $2, $2 \
+                "INSERT INTO deliveries (event_id, channel, chat_id, address, state, next_attempt_at, created_at, priority) \
+                 SELECT $1, 'telegram', s.chat_id, NULL, 'pending', $2, $2, $4 \
                    FROM sessions s \
                    JOIN cabinets c ON c.id = s.cabinet_id \
                    JOIN chats ch ON ch.chat_id = s.chat_id \
                   WHERE s.cabinet_id = $3 AND s.ended_at IS NULL \
                     AND c.notify_telegram = TRUE AND ch.blocked_at IS NULL \
                  UNION ALL \
-                 SELECT $1, 'sms', NULL, c.phone, 'pending', $2, $2 \
+                 SELECT $1, 'sms', NULL, c.phone, 'pending', $2, $2, $4 \
                    FROM cabinets c WHERE c.id = $3 AND c.notify_sms = TRUE \
                  UNION ALL \
-                 SELECT $1, 'email', NULL, c.email, 'pending', $2, $2 \
+                 SELECT $1, 'email', NULL, c.email, 'pending', $2, $2, $4 \
                    FROM cabinets c WHERE c.id = $3 AND c.notify_email = TRUE AND c.email IS NOT NULL",
             )
             .bind(id)
             .bind(now)
             .bind(event.cabinet_id)
+            .bind(event.kind.delivery_priority())
             .execute(&mut *$tx)
             .await?;
             $crate::storage::events::OutboxBell::ring(&mut *$tx).await?;
@@ -105,7 +109,8 @@ pub(crate) use record_event;
 
 const EVENT_SELECT: &str = "SELECT e.id, e.cabinet_id, e.kind, e.application_id, e.referral_id, e.child_iin, \
     e.details, e.occurred_at, e.read_at, a.number AS application_number, r.number AS referral_number, \
-    kid.full_name AS child_name, an.text_kk AS announcement_kk, an.text_ru AS announcement_ru";
+    kid.full_name AS child_name, an.text_kk AS announcement_kk, an.text_ru AS announcement_ru, \
+    e.question_id";
 const EVENT_FROM: &str = "FROM events e LEFT JOIN applications a ON a.id = e.application_id \
     LEFT JOIN referrals r ON r.id = e.referral_id LEFT JOIN children kid ON kid.iin = e.child_iin \
     LEFT JOIN announcements an ON an.id = e.announcement_id";

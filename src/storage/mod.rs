@@ -18,6 +18,7 @@ mod models;
 mod outbox;
 mod portal;
 mod postgres;
+mod questions;
 mod reads;
 mod retention;
 mod sqlite;
@@ -45,6 +46,10 @@ pub use portal::{
     ApplicationUpsert, ApplicationWritten, AttendanceRecord, ChildData, ChildFileUpsert,
     ClubUpsert, FileWritten, InstitutionUpsert, LocalityUpsert, ParentData, ReferralUpsert,
     ReferralWritten, StatusChange, StatusChangeOutcome, Written,
+};
+pub use questions::{
+    AnswerGiven, AnswerOutcome, AnswerParent, GivenAnswer, PortalAnswer, QuestionPut,
+    QuestionRecord,
 };
 pub use reads::Reference;
 pub use retention::Pruned;

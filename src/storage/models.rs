@@ -234,6 +234,17 @@ pub struct Event {
     /// An announcement's texts (the department's own words, in each language).
     pub announcement_kk: Option<String>,
     pub announcement_ru: Option<String>,
+    /// The question the event is about.
+    pub question_id: Option<i64>,
+}
+
+impl Event {
+    /// The last reminder of a question: it sounds even in quiet hours.
+    pub fn sounds_always(&self) -> bool {
+        self.kind == crate::domain::EventKind::QuestionReminder
+            && serde_json::from_str::<serde_json::Value>(&self.details)
+                .is_ok_and(|d| d["loud"] == serde_json::Value::Bool(true))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -381,6 +392,7 @@ direct_row!(Event {
     child_name,
     announcement_kk,
     announcement_ru,
+    question_id,
 });
 
 impl<T: FromDirectRow> FromDirectRow for Counted<T> {

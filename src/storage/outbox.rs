@@ -68,9 +68,11 @@ pub enum SendOutcome {
 /// deliveries), never by counting the whole history.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OutboxStats {
-    /// Per class (`push`, `announcement`): deliveries waiting, counted up to
+    /// Per class (`question`, `push`, `announcement`): deliveries waiting, counted up to
     /// [`OUTBOX_COUNT_CAP`], and when the oldest of them was queued.
     pub pending: Vec<(&'static str, i64, Option<DateTime<Utc>>)>,
+    /// When the oldest answer the portal's webhook has not taken was given.
+    pub oldest_undelivered_answer: Option<DateTime<Utc>>,
 }
 
 /// A queue deeper than this is reported as this deep: the count stays cheap however far
@@ -101,7 +103,7 @@ const CLAIMED_SELECT: &str = "SELECT d.id AS d_id, d.channel, d.chat_id, d.addre
     e.id, e.cabinet_id, e.kind, e.application_id, e.referral_id, e.child_iin, e.details, \
     e.occurred_at, e.read_at, a.number AS application_number, r.number AS referral_number, \
     kid.full_name AS child_name, an.text_kk AS announcement_kk, an.text_ru AS announcement_ru, \
-    an.silent AS announcement_silent, an.cancelled_at AS announcement_cancelled_at, \
+    an.silent AS announcement_silent, an.cancelled_at AS announcement_cancelled_at, e.question_id, \
     ch.language AS chat_language, c.language AS cabinet_language, s.id AS live_session \
     FROM deliveries d \
     JOIN events e ON e.id = d.event_id \
@@ -274,7 +276,7 @@ impl Storage {
 
     pub async fn outbox_stats(&self) -> Result<OutboxStats> {
         let mut pending = Vec::new();
-        for (class, priority) in [("push", 0i64), ("announcement", 1)] {
+        for (class, priority) in [("question", 0i64), ("push", 1), ("announcement", 2)] {
             let count: i64 = on_pool!(self, pool => sqlx::query_scalar(
                 "SELECT COUNT(*) FROM (SELECT 1 FROM deliveries \
                   WHERE state = 'pending' AND priority = $1 LIMIT $2) AS open")
@@ -285,7 +287,10 @@ impl Storage {
                 .bind(priority).fetch_optional(pool).await)?;
             pending.push((class, count, oldest));
         }
-        Ok(OutboxStats { pending })
+        Ok(OutboxStats {
+            pending,
+            oldest_undelivered_answer: self.oldest_undelivered_answer().await?,
+        })
     }
 
     /// Records the "expires soon" event of every active referral that expires within
@@ -314,6 +319,7 @@ impl Storage {
                 details: serde_json::json!({ "valid_until": r.valid_until }),
                 occurred_at: now,
                 dedup_key: format!("reminder:{}", r.id),
+                question_id: None,
             };
             let done = in_transaction!(self, tx => {
                 // Marked in the same transaction: a crash cannot remind twice or never.

@@ -385,6 +385,7 @@ impl Storage {
                     }),
                     occurred_at: change.changed_at,
                     dedup_key: format!("status:{application_id}:{}", change.event_id),
+                    question_id: None,
                 };
                 let event_id = record_event!(tx, &event, now).ok_or_else(|| {
                     StorageError::Corrupt("a new history row found its event already recorded".into())
@@ -464,6 +465,7 @@ impl Storage {
                     // itself (a referral issued again is issued with a new validity).
                     dedup_key: format!(
                         "referral:{referral_id}:{}:{}", r.status, r.valid_until.timestamp_micros()),
+                    question_id: None,
                 };
                 event_id = record_event!(tx, &event, now);
             }
@@ -529,6 +531,7 @@ impl Storage {
                         details: json!({ "club": club.id.as_str(), "name_kk": club.name_kk, "name_ru": club.name_ru }),
                         occurred_at: now,
                         dedup_key: format!("club:{}:{}:{}", f.child_iin.as_str(), club.id, now.timestamp_micros()),
+                        question_id: None,
                     };
                     events.extend(record_event!(tx, &event, now));
                 }

@@ -310,6 +310,8 @@ pub enum Reference {
     Locality,
     Institution,
     Application,
+    /// A child some cabinet shows.
+    Child,
 }
 
 impl Storage {
@@ -328,6 +330,9 @@ impl Storage {
                 }
                 Reference::Application => {
                     "SELECT EXISTS (SELECT 1 FROM applications WHERE number = $1)"
+                }
+                Reference::Child => {
+                    "SELECT EXISTS (SELECT 1 FROM cabinet_children WHERE child_iin = $1)"
                 }
             };
             let exists: bool =

@@ -23,7 +23,7 @@ pub fn render(voice: &Voice<'_>, listed: &Page<Event>) -> Screen {
             &voice.date_time(event.occurred_at),
         )))
         .push_markup("\n")
-        .push(&event_line(voice.loc, voice.lang, event));
+        .push(&event_line(voice.loc, voice.lang, voice.tz, event));
         if let Some(label) = event_button(voice.loc, voice.lang, event) {
             rows.push(vec![button(label, Callback::OpenEvent(event.id))]);
         }

@@ -10,6 +10,7 @@ pub mod feed;
 pub mod files;
 pub mod login;
 pub mod menu;
+pub mod questions;
 pub mod referrals;
 pub mod settings;
 pub mod start;
@@ -116,6 +117,17 @@ impl Voice<'_> {
 
 pub fn button(label: impl Into<String>, callback: Callback) -> InlineKeyboardButton {
     InlineKeyboardButton::callback(label.into(), callback.encode())
+}
+
+/// A button that puts `text` on the parent's clipboard (Bot API `copy_text`): a number to
+/// give elsewhere, without retyping it.
+pub fn copy_button(label: impl Into<String>, text: &str) -> InlineKeyboardButton {
+    InlineKeyboardButton::copy_text_button(
+        label.into(),
+        teloxide::types::CopyTextButton {
+            text: text.to_owned(),
+        },
+    )
 }
 
 /// ‹ 2/3 › under a list; nothing for a list of one page.
