@@ -198,7 +198,7 @@ async fn main() {
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let pushes = sim.accepted_messages_starting("❗ Жауап күтеді");
+    let pushes = sim.accepted_messages_starting("❗ <b>Жауап күтеді</b>");
     let all_out = (*pushes.last().unwrap() - started).as_secs_f64();
     let usage = bot.usage().since(usage_before);
     let updates: usize = sim
@@ -262,6 +262,9 @@ async fn main() {
         answered.saturating_sub(listed_total),
         sim.violations().len()
     );
+    for v in sim.violations().iter().take(5) {
+        println!("  refused: {} (chat {})", v.limit, v.chat_id);
+    }
     println!(
         "  bot CPU {:.1} s (user {:.1}, system {:.1}) for {questions} pushes, {answered} answers and {updates} presses: {:.2} ms per answer, {:.2} ms per message or press",
         usage.cpu(),

@@ -378,7 +378,7 @@ async fn a_claim_past_its_lease_returns_to_the_queue(s: Storage) {
     let now = demo_now();
     queue_one_push(&s, 5001, "lease-1").await;
     // A sender claimed it and then lost its database: the row stays `sending`.
-    let claimed = s.claim_deliveries(now, 10).await.unwrap();
+    let claimed = s.claim_deliveries(now, 10, false).await.unwrap();
     assert_eq!(claimed.len(), 1);
     let sending = "SELECT COUNT(*) FROM deliveries WHERE state = 'sending'";
     // Within the lease, nobody takes it back.
@@ -395,7 +395,7 @@ async fn a_claim_past_its_lease_returns_to_the_queue(s: Storage) {
         1
     );
     assert_eq!(s.fetch_i64(sending).await.unwrap(), 0);
-    let again = s.claim_deliveries(late, 10).await.unwrap();
+    let again = s.claim_deliveries(late, 10, false).await.unwrap();
     assert_eq!(
         again.iter().map(|d| d.id).collect::<Vec<_>>(),
         [claimed[0].id]

@@ -259,7 +259,10 @@ async fn deliveries_claimed_by_a_dead_sender_go_out_after_restart(t: &mut TestBo
     .await
     .unwrap();
     // A sender claims it and dies before sending.
-    let claimed = s.claim_deliveries(kabinet::clock::now(), 10).await.unwrap();
+    let claimed = s
+        .claim_deliveries(kabinet::clock::now(), 10, false)
+        .await
+        .unwrap();
     assert_eq!(claimed.len(), 1);
     assert!(chat.settle(Duration::from_millis(500)).await.is_empty());
     t.restart().await;

@@ -134,6 +134,7 @@ portal_stories! {
     the_first_answer_wins_and_the_other_chat_sees_it,
     a_late_a_withdrawn_or_a_logged_out_press_records_nothing,
     every_bad_field_of_a_question_is_named_and_an_id_is_not_reused,
+    every_kind_is_answered_in_the_chat_in_both_languages,
     the_webhook_is_retried_with_the_same_id_until_the_portal_takes_it = &[500, 503, 502],
     an_answer_waits_through_a_restart_for_a_portal_that_is_down = &[500; 1000],
 }
@@ -429,6 +430,17 @@ async fn an_attendance_sheet_shows_its_month_and_a_dispute_needs_a_comment(
         ["‹ Назад", "Меню"],
         "no way to skip a required comment"
     );
+    // /cancel leaves the prompt for the card, nothing recorded.
+    let cancelled = say(&mut chat, "/cancel").await;
+    assert!(
+        cancelled
+            .text
+            .starts_with("Действие отменено.\n\n❗ Подтверждение табеля"),
+        "{}",
+        cancelled.text
+    );
+    assert_eq!(get(&portal, "sheet-oct").await["state"], "open");
+    press(&mut chat, "Есть ошибка").await;
     let done = say(&mut chat, "14 октября Әли был в саду").await;
     assert!(
         done.text.contains("Комментарий: 14 октября Әли был в саду"),
@@ -612,6 +624,79 @@ async fn every_bad_field_of_a_question_is_named_and_an_id_is_not_reused(
         (status, body["errors"][0]["field"].as_str()),
         (422, Some("limit"))
     );
+}
+
+async fn every_kind_is_answered_in_the_chat_in_both_languages(t: &mut TestBot, hook: PortalHook) {
+    let portal = Portal::of(t);
+    let (mut kk, _) = t.logged_in(1410, Language::Kk, "almaty", AIGERIM).await;
+    let (mut ru, _) = t.logged_in(1411, Language::Ru, "almaty", AIGERIM).await;
+    let kinds = [
+        (
+            "place_offer",
+            "Балабақшадан орын ұсынылды",
+            "Предложено место в детском саду",
+        ),
+        (
+            "choose_institution",
+            "Бос орны бар балабақшаны таңдау",
+            "Выбор детского сада со свободным местом",
+        ),
+        (
+            "referral_extension",
+            "Жолдаманы ұзарту",
+            "Продление направления",
+        ),
+        (
+            "attendance_approval",
+            "Қатысу табелін растау",
+            "Подтверждение табеля посещаемости",
+        ),
+        (
+            "privilege_visit",
+            "Жеңілдікті растауға келу уақыты",
+            "Запись на подтверждение льготы",
+        ),
+        ("other", "Порталдың сұрағы", "Вопрос портала"),
+    ];
+    for (i, (kind, title_kk, title_ru)) in kinds.into_iter().enumerate() {
+        let mut body = json!({
+            "kind": kind,
+            "text_kk": "Жауабыңызды күтеміз.",
+            "text_ru": "Ждём вашего ответа.",
+            "deadline": (kabinet::clock::now() + chrono::Duration::days(3)).to_rfc3339(),
+            "options": [
+                {"code": "yes", "label_kk": "Иә", "label_ru": "Да"},
+                {"code": "no", "label_kk": "Жоқ", "label_ru": "Нет"}
+            ]
+        });
+        if kind == "attendance_approval" {
+            body["child"] = json!(ALI);
+            body["month"] = json!("2026-10");
+        } else {
+            body["application"] = json!(ALIS_APPLICATION);
+        }
+        let id = format!("kind-{kind}");
+        assert_eq!(put(&portal, &id, body).await.0, 201);
+        // Both chats of the cabinet are asked; one answers, by turns in each language.
+        let (asked_kk, asked_ru) = (kk.next().await.unwrap(), ru.next().await.unwrap());
+        assert!(asked_kk.text.contains(title_kk), "{}", asked_kk.text);
+        assert!(asked_ru.text.contains(title_ru), "{}", asked_ru.text);
+        let done = if i % 2 == 0 {
+            press(&mut kk, "✍️ Жауап беру").await;
+            press(&mut kk, "Иә").await
+        } else {
+            press(&mut ru, "✍️ Ответить").await;
+            press(&mut ru, "Да").await
+        };
+        assert!(done.text.starts_with("✅ "), "{kind}: {}", done.text);
+        assert_eq!(get(&portal, &id).await["answer"]["option"], "yes", "{kind}");
+    }
+    wait_until(
+        "six answers at the portal",
+        Duration::from_secs(30),
+        || async { hook.posts().len() >= 6 },
+    )
+    .await;
 }
 
 async fn the_webhook_is_retried_with_the_same_id_until_the_portal_takes_it(

@@ -150,11 +150,7 @@ async fn handle_command(
         }
         Command::Menu => text("menu-login-first"),
         Command::Logout => login::log_out(deps, &mut ctx).await?,
-        Command::Cancel
-            if ctx.dialogue.state().in_login() || ctx.dialogue.state().in_settings_prompt() =>
-        {
-            login::cancel(deps, &mut ctx)
-        }
+        Command::Cancel if ctx.dialogue.state().cancellable() => login::cancel(deps, &mut ctx),
         Command::Cancel => text("cancel-nothing"),
         Command::Help => {
             let mut help = deps.loc.html_text(ctx.lang, "help");

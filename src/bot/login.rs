@@ -458,13 +458,13 @@ pub async fn resend_code(
     ))
 }
 
-/// «Cancel» and `/cancel` in a prompt: back to Settings when logged in, to the locality
-/// otherwise.
+/// «Cancel» and `/cancel` in a prompt: an answer's comment back to its question; otherwise
+/// back to Settings when logged in, to the locality when not.
 pub fn cancel(deps: &Deps, ctx: &mut ChatCtx) -> Option<Html> {
-    let next = if ctx.session.is_some() {
-        State::Settings
-    } else {
-        State::LocalityChosen
+    let next = match ctx.dialogue.state() {
+        State::AnswerComment { id, .. } => State::Question { id: *id },
+        _ if ctx.session.is_some() => State::Settings,
+        _ => State::LocalityChosen,
     };
     ctx.dialogue.stay(next);
     text(deps, ctx, "cancelled")

@@ -50,7 +50,7 @@ pub async fn press(deps: &Deps, ctx: &mut ChatCtx, callback: Callback) -> Result
         (C::CodeContinue, S::EnteringCode { .. }) => Ok(Pressed::Toast(deps.loc.text(ctx.lang, "code-continue"))),
         (C::ResendCode, S::EnteringCode { cabinet, purpose, consented, .. }) => noted(login::resend_code(deps, ctx, cabinet, purpose, consented).await?),
         (C::ForgotPassword, S::EnteringPassword { cabinet }) => noted(login::forgot_password(deps, ctx, cabinet).await?),
-        (C::Cancel, s) if s.in_login() || s.in_settings_prompt() => noted(login::cancel(deps, ctx)),
+        (C::Cancel, s) if s.cancellable() => noted(login::cancel(deps, ctx)),
         // The cabinet.
         (C::Menu, _) if inside => cabinet::menu(ctx),
         (C::Back, _) if inside => cabinet::back(ctx),

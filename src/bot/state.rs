@@ -212,6 +212,12 @@ impl State {
         }
     }
 
+    /// Prompts `/cancel` leaves: the login's, Settings' (back to Settings) and an answer's
+    /// comment (back to the question).
+    pub fn cancellable(&self) -> bool {
+        self.in_login() || self.in_settings_prompt() || matches!(self, State::AnswerComment { .. })
+    }
+
     /// Settings prompts; `/cancel` goes back to Settings.
     pub fn in_settings_prompt(&self) -> bool {
         matches!(

@@ -120,6 +120,8 @@ async fn run(deps: SenderDeps, wake: Wake, mut stopped: watch::Receiver<bool>) {
     // is a commit, and a commit per send held a city-wide announcement on PostgreSQL to the
     // disk's pace (54 a second where 90 were allowed).
     let refill_at = (capacity / 4).max(1);
+    // Answers for the portal wait for no Telegram slot: claimed and sent on their own.
+    let portal_slots = Arc::new(Semaphore::new(PORTAL_AT_ONCE));
     let mut sends = JoinSet::new();
     let mut last_lease_check = tokio::time::Instant::now();
     while !*stopped.borrow() {
@@ -140,6 +142,9 @@ async fn run(deps: SenderDeps, wake: Wake, mut stopped: watch::Receiver<bool>) {
                 listening = listen(&deps.storage, &wake).await;
             }
         }
+        if deps.portal.is_some() {
+            claim_for_portal(&deps, &wake, &portal_slots, &mut sends).await;
+        }
         let mut free = in_flight.available_permits();
         if free < refill_at {
             // Enough in hand to keep the pacer busy: wait until a quarter is done, or until
@@ -156,6 +161,7 @@ async fn run(deps: SenderDeps, wake: Wake, mut stopped: watch::Receiver<bool>) {
                 // later, so the new push is not kept waiting.
                 tokio::select! {
                     permit = in_flight.clone().acquire_owned() => drop(permit),
+                    _ = wake.woken() => continue,
                     _ = stopped.changed() => continue,
                 }
                 free = in_flight.available_permits();
@@ -167,7 +173,7 @@ async fn run(deps: SenderDeps, wake: Wake, mut stopped: watch::Receiver<bool>) {
         let limit = free.min(BATCH);
         let batch = match deps
             .storage
-            .claim_deliveries(crate::clock::now(), limit as i64)
+            .claim_deliveries(crate::clock::now(), limit as i64, false)
             .await
         {
             Ok(batch) => batch,
@@ -217,6 +223,44 @@ async fn run(deps: SenderDeps, wake: Wake, mut stopped: watch::Receiver<bool>) {
         l.abort();
     }
     lease.release().await;
+}
+
+/// Answers for the portal's webhook sent at once (a POST each).
+const PORTAL_AT_ONCE: usize = 16;
+
+/// Claims the answers due for the portal's webhook, as many as there are free slots, and
+/// sends them: they go past the pushes waiting for Telegram's pace.
+async fn claim_for_portal(
+    deps: &SenderDeps,
+    wake: &Wake,
+    slots: &Arc<Semaphore>,
+    sends: &mut JoinSet<()>,
+) {
+    let free = slots.available_permits();
+    if free == 0 {
+        return;
+    }
+    let batch = match deps
+        .storage
+        .claim_deliveries(crate::clock::now(), free as i64, true)
+        .await
+    {
+        Ok(batch) => batch,
+        Err(e) => {
+            tracing::warn!("could not read the portal's outbox: {e}");
+            return;
+        }
+    };
+    for delivery in batch {
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            break;
+        };
+        let (deps, wake) = (deps.clone(), wake.clone());
+        sends.spawn(async move {
+            send_and_record(&deps, &wake, delivery).await;
+            drop(permit);
+        });
+    }
 }
 
 /// What a sender does on taking the lease: the deliveries its predecessor had claimed (it

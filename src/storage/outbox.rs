@@ -158,13 +158,19 @@ impl Storage {
     /// the pushes one at a time, in the order their events were recorded, and a retried
     /// push is never overtaken. On PostgreSQL rows another transaction holds are skipped,
     /// not waited for.
+    ///
+    /// `to_portal` chooses the answers for the portal's webhook (which wait for no pace and
+    /// are claimed on their own), or everything else.
     pub async fn claim_deliveries(
         &self,
         now: DateTime<Utc>,
         limit: i64,
+        to_portal: bool,
     ) -> Result<Vec<ClaimedDelivery>> {
+        let channel = if to_portal { "=" } else { "<>" };
         let due = format!(
             "SELECT id FROM deliveries d WHERE {NEXT_FOR_ITS_RECIPIENT} \
+             AND d.channel {channel} 'portal' \
              AND d.next_attempt_at <= $1 ORDER BY d.priority, d.next_attempt_at, d.id LIMIT $2"
         );
         let claim = |lock: &str| {
